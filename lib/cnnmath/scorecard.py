@@ -1,0 +1,103 @@
+"""The reproduction scorecard: every claim of every executed notebook, in one table.
+
+``python -m cnnmath.scorecard`` reads the claim lines of ``book/<paper>/<name>.ipynb`` (see
+:mod:`cnnmath.claims`) in catalogue order, writes ``book/scorecard.md`` and prints a summary;
+``--check`` only verifies that the committed page is up to date (exit 1 if not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cnnmath.catalog import Paper, load_catalog, repo_root
+from cnnmath.claims import Claim, read_claims
+from cnnmath.io import write_text_atomic
+
+__all__ = ["collect", "render", "summary", "main"]
+
+
+def collect(papers: list[Paper], root: Path) -> list[tuple[Paper, str, list[Claim]]]:
+    """``(paper, notebook name, claims)`` for every catalogued notebook that has been executed."""
+    rows = []
+    for paper in papers:
+        for entry in paper.entries:
+            path = entry.executed(root)
+            rows.append((paper, entry.name, read_claims(path) if path.exists() else []))
+    return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
+    """The Markdown (MyST) text of the scorecard page."""
+    claims = [c for _, _, cs in rows for c in cs]
+    failed = [c for c in claims if not c.passed]
+    lines = [
+        "# Scorecard",
+        "",
+        "Every number this book reproduces, beside the paper's, as the notebooks printed it when they",
+        "were executed (the page is generated from them by `python -m cnnmath.scorecard`; `make test`",
+        "re-executes every notebook and compares these lines). A claim that fails is listed as failing.",
+        "",
+        f"**{len(claims)} claims in {sum(1 for _, _, cs in rows if cs)} notebooks: "
+        f"{len(claims) - len(failed)} pass, {len(failed)} fail.**",
+        "",
+    ]
+    titles = {p.name: p.title for p, _, _ in rows}
+    for paper_name, title in titles.items():
+        lines += [f"## {title}", ""]
+        lines += ["| Claim | Notebook | Paper | Ours | Condition | Status |", "| --- | --- | --- | --- | --- | --- |"]
+        for p, name, cs in rows:
+            if p.name != paper_name:
+                continue
+            if not cs:
+                lines.append(f"| — | [{name}]({p.name}/{name}.ipynb) | | | not executed | ❌ MISSING |")
+            for c in cs:
+                status = "✅ PASS" if c.passed else "❌ FAIL"
+                label = f"`{c.id}`" + (f"<br>{_cell(c.note)}" if c.note else "")
+                lines.append(
+                    f"| {label} | [{name}]({p.name}/{name}.ipynb) | {_cell(c.paper)} | {_cell(c.ours)}"
+                    f" | {_cell(c.condition)} | {status} |"
+                )
+        lines.append("")
+    if not rows:
+        lines.append("No notebook has been executed yet.")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def summary(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
+    """A plain-text summary for the terminal: one line per claim and the totals."""
+    claims = [c for _, _, cs in rows for c in cs]
+    missing = [f"{p.name}/{n}" for p, n, cs in rows if not cs]
+    out = [c.line for c in claims]
+    out.append(
+        f"scorecard: {len(claims)} claims, {sum(c.passed for c in claims)} pass,"
+        f" {sum(not c.passed for c in claims)} fail, {len(missing)} notebooks without claims"
+    )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write (or ``--check``) ``book/scorecard.md`` and print the summary."""
+    parser = argparse.ArgumentParser(prog="python -m cnnmath.scorecard")
+    parser.add_argument("--check", action="store_true", help="fail if book/scorecard.md is stale")
+    args = parser.parse_args(argv)
+    root = repo_root()
+    rows = collect(load_catalog(root), root)
+    text, page = render(rows), root / "book" / "scorecard.md"
+    if args.check:
+        if not page.exists() or page.read_text(encoding="utf-8") != text:
+            print(f"{page} is stale: run `python -m cnnmath.scorecard`", file=sys.stderr)
+            return 1
+        return 0
+    write_text_atomic(page, text)
+    print(summary(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,143 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+order = 5
+signal_length = 64
+inner_length = 9
+outer_length = 5
+n_seeds = 200
+max_taylor_order = 11
+
+# %% [markdown]
+# # Fig. 6 — conv + sigmoid against its order-5 Volterra approximation
+#
+# A two-layer network $z = g * \sigma(h * x)$ with a random signal $x \in \mathbb{R}^{64}$ and
+# random kernels $h \in \mathbb{R}^{9}$, $g \in \mathbb{R}^{5}$ (each drawn from $N(0, 1)$ and
+# scaled to unit norm, as in the authors' code) is a Volterra convolution once the sigmoid is
+# replaced by its Taylor series (the paper's truncated Lemma 12):
+#
+# $$ g * \sigma(h * x) \approx \sum_{k=0}^{5} a_k \,(\operatorname{diag}(g) \circledast h^{\otimes k}) * x^k,
+#    \qquad a_k = \frac{\sigma^{(k)}(0)}{k!} = \tfrac12, \tfrac14, 0, -\tfrac1{48}, 0, \tfrac1{480}. $$
+#
+# The kernels are built explicitly (the order-5 kernel has $13^5 = 371\,293$ entries) and the
+# Volterra convolution is evaluated from them. The paper reports an $L_2$ reconstruction error
+# of $5.64877 \times 10^{-7}$ for one random draw; its seed is unknown, so we show our draw and
+# the distribution over `n_seeds` draws. Setting: the paper's.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnmath import plotting, runtime, volterra
+from cnnmath.claims import claim
+
+plotting.use_style()
+runtime.seed_everything(seed)
+dev = runtime.resolve_device(device)
+
+
+def draw(draw_seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x, h, g drawn from N(0, 1) with numpy's generator `draw_seed`, each scaled to unit norm."""
+    rng = np.random.default_rng(draw_seed)
+    unit = lambda n: torch.tensor(rng.standard_normal(n), dtype=torch.float64, device=dev)
+    return tuple(v / v.norm() for v in (unit(signal_length), unit(inner_length), unit(outer_length)))
+
+
+def network(x, h, g):
+    """The two-layer network g * sigmoid(h * x) (valid cross-correlations, as torch computes)."""
+    return torch.conv1d(torch.sigmoid(torch.conv1d(x[None, None], h[None, None])), g[None, None])[0, 0]
+
+
+# %% [markdown]
+# Our draw: the network's output, its order-5 Volterra approximation, and the difference.
+
+# %%
+x, h, g = draw(seed)
+z = network(x, h, g)
+kernels = volterra.conv_activation_kernels(g, h, "sigmoid", order)
+z_volterra = volterra.volterra_conv1d(kernels, x)
+error = (z - z_volterra).norm().item()
+print(f"outputs: {z.numel()}, kernel shapes: {[tuple(k.shape) for k in kernels[1:] if k is not None]}")
+print(f"L2 error of the order-{order} approximation (seed {seed}): {error:.6e}")
+
+# %%
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.4))
+t = np.arange(z.numel())
+ax0.plot(t, z.cpu(), "o", ms=4, label=r"ground truth $g*\sigma(h*x)$")
+ax0.plot(t, z_volterra.cpu(), "-", lw=1.2, label=f"order-{order} Volterra")
+ax0.set(xlabel="output index t", ylabel="output", title="(a) network vs Volterra convolution")
+ax0.legend()
+ax1.plot(t, (z - z_volterra).cpu(), ".-", lw=0.8)
+ax1.set(xlabel="output index t", ylabel="difference", title=f"(b) difference, L2 = {error:.2e}")
+plt.show()
+
+# %% [markdown]
+# The error over many draws, and what is missing: the next non-zero Taylor term is of order 7
+# with $a_7 = -17/80640$, so the residual should be almost exactly
+# $a_7\, g * (h * x)^7$. The order-$k$ term is also evaluated directly as
+# $a_k\, g * (h*x)^k$ (no kernels) to check the kernels and to extend the error curve to order 11.
+
+# %%
+errors, residual_mismatch, kernel_mismatch = [], [], []
+a = volterra.taylor_coefficients("sigmoid", max_taylor_order)
+for s in range(n_seeds):
+    xs, hs, gs = draw(s)
+    zs, hx = network(xs, hs, gs), torch.conv1d(xs[None, None], hs[None, None])[0, 0]
+    taylor = sum(a[k] * torch.conv1d((hx**k)[None, None], gs[None, None])[0, 0] for k in range(order + 1))
+    kernel_mismatch.append((volterra.volterra_conv1d(volterra.conv_activation_kernels(gs, hs, "sigmoid", order), xs) - taylor).abs().max().item())
+    predicted = a[7] * torch.conv1d((hx**7)[None, None], gs[None, None])[0, 0]
+    errors.append((zs - taylor).norm().item())
+    residual_mismatch.append(((zs - taylor) - predicted).norm().item() / predicted.norm().item())
+errors = np.array(errors)
+print(f"{n_seeds} draws: median {np.median(errors):.2e}, 90% quantile {np.quantile(errors, 0.9):.2e}, max {errors.max():.2e}")
+
+# %%
+orders = np.arange(1, max_taylor_order + 1)
+hx = torch.conv1d(x[None, None], h[None, None])[0, 0]
+partial = [sum(a[k] * torch.conv1d((hx**k)[None, None], g[None, None])[0, 0] for k in range(n + 1)) for n in orders]
+curve = [(z - p).norm().item() for p in partial]
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.4))
+ax0.semilogy(orders, curve, "o-")
+ax0.axhline(5.64877e-07, color="gray", ls="--", lw=1, label="paper, order 5")
+ax0.set(xlabel="truncation order N", ylabel="L2 error", title=f"(c) error vs order, seed {seed}")
+ax0.legend()
+ax1.hist(np.log10(errors), bins=30)
+ax1.axvline(np.log10(5.64877e-07), color="gray", ls="--", lw=1, label="paper")
+ax1.set(xlabel="log10 L2 error (order 5)", ylabel="draws", title=f"(d) {n_seeds} random draws")
+ax1.legend()
+plt.show()
+
+# %% tags=["nbval-check-output"]
+claim("volterra.fig06.error", ours=error, paper=5.64877e-07, holds=error <= 1e-6,
+      condition="≤ 1e-06", note=f"L2 error of the order-{order} approximation, seed {seed}")
+claim("volterra.fig06.all_draws", ours=errors.max(), paper=None, holds=bool(errors.max() <= 1e-6),
+      condition=f"max over {n_seeds} draws ≤ 1e-06", note="every Gaussian draw is approximated as well")
+claim("volterra.fig06.kernels", ours="< 1e-14" if max(kernel_mismatch) < 1e-14 else max(kernel_mismatch),
+      paper=None, holds=max(kernel_mismatch) < 1e-12, condition="≤ 1e-12",
+      note="explicit Volterra kernels vs direct Taylor polynomial, max abs difference")
+claim("volterra.fig06.residual", ours=max(residual_mismatch), paper=None, holds=max(residual_mismatch) <= 0.05,
+      condition="≤ 0.05", fmt=".1g", note="residual vs the order-7 term a₇ g*(h*x)⁷, relative, max over draws")
+
+# %% [markdown]
+# ## What this shows / what differs from the paper
+#
+# The order-5 Volterra convolution reproduces the network to about $10^{-7}$: the paper's
+# $5.65 \times 10^{-7}$ is a single draw of unknown seed, and it lies in the upper tail of our
+# distribution of draws (every one stays below $10^{-6}$). The residual is, to a few percent, the
+# first dropped Taylor term $a_7\, g*(h*x)^7$, which is the sharpest evidence that the kernels are
+# right: each added odd order lowers the error by more than an order of magnitude (panel c).
+# The paper also shows the same experiment with uniformly drawn vectors; this notebook keeps the
+# Gaussian draws, for which the paper's number is quoted.

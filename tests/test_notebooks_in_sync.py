@@ -1,0 +1,83 @@
+"""The book is in sync with its sources: notebooks, catalogue, table of contents, scorecard."""
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from cnnmath.catalog import load_catalog, repo_root, toc
+from cnnmath.claims import read_claims
+from cnnmath.scorecard import collect, render
+
+ROOT = repo_root()
+PAPERS = load_catalog(ROOT)
+ENTRIES = [e for paper in PAPERS for e in paper.entries]
+IDS = [e.key for e in ENTRIES]
+
+
+def code_cells(nb: nbformat.NotebookNode) -> list[str]:
+    return [
+        c.source.strip()
+        for c in nb.cells
+        if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_executed_notebook_matches_its_source(entry) -> None:
+    executed = entry.executed(ROOT)
+    assert executed.exists(), f"{executed.relative_to(ROOT)} missing: run `python -m cnnmath.reproduce {entry.key}`"
+    ours = code_cells(nbformat.read(str(executed), as_version=4))
+    source = code_cells(jupytext.read(entry.source(ROOT)))
+    assert ours == source, f"{executed.relative_to(ROOT)} is stale: re-execute it from its source"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_notebook_ends_in_checked_claims_that_pass(entry) -> None:
+    nb = nbformat.read(str(entry.executed(ROOT)), as_version=4)
+    checked = [c for c in nb.cells if "nbval-check-output" in c.metadata.get("tags", [])]
+    assert checked and all("claim(" in c.source for c in checked), "no nbval-checked claims cell"
+    claims = read_claims(entry.executed(ROOT))
+    assert claims, "the notebook printed no claim"
+    assert all(c.id.startswith(f"{entry.paper}.") for c in claims)
+    failed = [c.line for c in claims if not c.passed]
+    assert not failed, "failing claims:\n" + "\n".join(failed)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_notebook_has_parameters_cell_with_seed_and_device(entry) -> None:
+    assert {"seed", "device"} <= set(entry.parameters)
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_chapter_page_links_the_notebook(entry) -> None:
+    page = (ROOT / "book" / entry.paper / "index.md").read_text(encoding="utf-8")
+    assert f"({entry.name}.ipynb)" in page, f"book/{entry.paper}/index.md does not list {entry.name}"
+
+
+def test_every_source_and_every_executed_notebook_is_catalogued() -> None:
+    sources = {p.relative_to(ROOT / "nbsrc").with_suffix("").as_posix() for p in (ROOT / "nbsrc").rglob("*.py")}
+    executed = {
+        p.relative_to(ROOT / "book").with_suffix("").as_posix()
+        for p in (ROOT / "book").rglob("*.ipynb")
+        if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts
+    }
+    assert sources == set(IDS), f"uncatalogued sources: {sorted(sources - set(IDS))}"
+    assert executed == set(IDS), f"executed notebooks without a catalogue entry: {sorted(executed - set(IDS))}"
+
+
+def test_names_follow_the_figure_table_convention() -> None:
+    for entry in ENTRIES:
+        assert entry.name[:3] in ("fig", "tab") and entry.name[3:5].isdigit(), entry.key
+
+
+def test_toc_is_generated_from_the_catalogue() -> None:
+    assert (ROOT / "_toc.yml").read_text(encoding="utf-8") == toc(PAPERS), "run `make toc`"
+    for paper in PAPERS:
+        assert (ROOT / "book" / paper.name / "index.md").exists()
+
+
+def test_scorecard_page_is_up_to_date() -> None:
+    page = (ROOT / "book" / "scorecard.md").read_text(encoding="utf-8")
+    assert page == render(collect(PAPERS, ROOT)), "run `make scorecard`"
