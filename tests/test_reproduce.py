@@ -143,6 +143,7 @@ def test_execution_writes_the_notebook_and_a_failure_leaves_the_old_one(project)
     assert claim_.line == "PASS toy.fig01.value: ours 4.5 · paper 4.5 · = 4.5 — toy"
     nb = nbformat.read(str(job.output), as_version=4)
     assert "papermill" not in nb.metadata and all("execution" not in c.metadata for c in nb.cells)
+    assert [c.id for c in nb.cells] == [f"cell-{i}" for i in range(len(nb.cells))]
     before = job.output.read_bytes()
     (bad,) = reproduce.plan(["toy/fig01"], "smoke", {"fail": True}, root=project)
     with pytest.raises(reproduce.ReproduceError, match="toy/fig01_value failed in cell .* asked to fail"):

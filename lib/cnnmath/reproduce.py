@@ -109,10 +109,11 @@ def plan(
 
 
 def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """Drop run-dependent metadata (timestamps, durations) so that reruns give small diffs."""
+    """Drop run-dependent metadata (timestamps, durations, random cell ids): reruns give small diffs."""
     for key in _VOLATILE_METADATA:
         nb.metadata.pop(key, None)
-    for cell in nb.cells:
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index}"
         for key in _VOLATILE_METADATA:
             cell.metadata.pop(key, None)
     return nb
