@@ -9,62 +9,6 @@ from cnnmath import reproduce
 from cnnmath.catalog import CatalogError, load_catalog, toc
 from cnnmath.claims import read_claims
 
-TOY_SOURCE = '''# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-scale = 1.5
-n = 3
-label = "toy"
-flag = False
-fail = False
-
-# %% [markdown]
-# # Fig. 1 — a toy figure
-
-# %%
-from cnnmath.claims import claim
-if fail:
-    raise RuntimeError("the toy notebook was asked to fail")
-value = scale * n
-
-# %% tags=["nbval-check-output"]
-claim("toy.fig01.value", ours=value, paper=4.5, holds=value == 4.5, condition="= 4.5", note=label)
-'''
-
-TOY_YAML = '''paper: toy
-title: A toy chapter
-notebooks:
-  fig01_value:
-    reproduces: Figure 1
-    status: reproduced
-    profiles:
-      smoke: {n: 1}
-      book: {}
-      paper: {n: 30, label: big}
-  fig02_other:
-    reproduces: Figure 2
-    status: scaled-down
-    profiles: {}
-'''
-
-
-def make_project(root: Path, yaml_text: str = TOY_YAML, source: str = TOY_SOURCE) -> Path:
-    """A minimal project: two notebook sources and their catalogue, in ``root``."""
-    (root / "nbsrc" / "toy").mkdir(parents=True)
-    (root / "nbsrc" / "toy" / "fig01_value.py").write_text(source)
-    (root / "nbsrc" / "toy" / "fig02_other.py").write_text(source)
-    profiles = root / "lib" / "cnnmath" / "profiles"
-    profiles.mkdir(parents=True)
-    (profiles / "order.txt").write_text("toy\n")
-    (profiles / "toy.yaml").write_text(yaml_text)
-    return root
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return make_project(tmp_path)
-
-
 def run(project: Path, *argv: str) -> list[reproduce.Job]:
     return reproduce.plan(list(argv), root=project)
 
@@ -107,8 +51,8 @@ def test_bad_requests_are_refused_before_anything_runs(project, names, profile, 
     ("fig02_other:", "fig03_missing:", "its source nbsrc/toy/fig03_missing.py does not exist"),
     ("paper: toy", "paper: other", "'paper' is 'other', expected the file's name 'toy'"),
 ])
-def test_bad_catalogues_are_refused_with_the_file_and_key(tmp_path, old, new, match) -> None:
-    make_project(tmp_path, TOY_YAML.replace(old, new))
+def test_bad_catalogues_are_refused_with_the_file_and_key(tmp_path, make_toy, old, new, match) -> None:
+    make_toy(tmp_path, yaml_replace=(old, new))
     with pytest.raises(CatalogError, match=match):
         load_catalog(tmp_path)
 
@@ -119,8 +63,8 @@ def test_bad_catalogues_are_refused_with_the_file_and_key(tmp_path, old, new, ma
     ('# %% tags=["parameters"]\nimport os\n', "line 1 is not 'name = literal'"),
     ('# %% tags=["parameters"]\nsizes = [1, 2]\n', "parameter 'sizes' has type list; allowed: bool, int"),
 ])
-def test_parameters_cells_must_hold_only_literals(tmp_path, first_cell, match) -> None:
-    make_project(tmp_path, source=first_cell + TOY_SOURCE.split("\n\n", 1)[1])
+def test_parameters_cells_must_hold_only_literals(tmp_path, make_toy, first_cell, match) -> None:
+    make_toy(tmp_path, first_cell=first_cell)
     with pytest.raises(CatalogError, match=match):
         load_catalog(tmp_path)
 

@@ -1,0 +1,72 @@
+"""Shared fixtures: a toy project (two notebook sources and their catalogue) in tmp_path."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+TOY_SOURCE = '''# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+scale = 1.5
+n = 3
+label = "toy"
+flag = False
+fail = False
+
+# %% [markdown]
+# # Fig. 1 — a toy figure
+
+# %%
+from cnnmath.claims import claim
+if fail:
+    raise RuntimeError("the toy notebook was asked to fail")
+value = scale * n
+
+# %% tags=["nbval-check-output"]
+claim("toy.fig01.value", ours=value, paper=4.5, holds=value == 4.5, condition="= 4.5", note=label)
+'''
+
+TOY_YAML = '''paper: toy
+title: A toy chapter
+notebooks:
+  fig01_value:
+    reproduces: Figure 1
+    status: reproduced
+    profiles:
+      smoke: {n: 1}
+      book: {}
+      paper: {n: 30, label: big}
+  fig02_other:
+    reproduces: Figure 2
+    status: scaled-down
+    profiles: {}
+'''
+
+
+def make_project(root: Path, yaml_replace: tuple[str, str] = ("", ""), first_cell: str | None = None) -> Path:
+    """A minimal project in ``root``: two notebook sources and their catalogue.
+
+    ``yaml_replace`` edits the catalogue text; ``first_cell`` replaces the parameters cell.
+    """
+    yaml_text = TOY_YAML.replace(*yaml_replace) if yaml_replace[0] else TOY_YAML
+    source = TOY_SOURCE if first_cell is None else first_cell + TOY_SOURCE.split("\n\n", 1)[1]
+    (root / "nbsrc" / "toy").mkdir(parents=True)
+    (root / "nbsrc" / "toy" / "fig01_value.py").write_text(source)
+    (root / "nbsrc" / "toy" / "fig02_other.py").write_text(source)
+    profiles = root / "lib" / "cnnmath" / "profiles"
+    profiles.mkdir(parents=True)
+    (profiles / "order.txt").write_text("toy\n")
+    (profiles / "toy.yaml").write_text(yaml_text)
+    return root
+
+
+@pytest.fixture
+def make_toy() -> Callable[..., Path]:
+    """The factory :func:`make_project`."""
+    return make_project
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path)
