@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=1200 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test venv data notebooks toc scorecard html bench clean
+.PHONY: book test venv data assets notebooks toc scorecard html bench clean
 
 book: notebooks toc scorecard html  ## set up, execute every notebook into book/, build the HTML
 	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
@@ -32,7 +32,10 @@ toc: venv  ## regenerate _toc.yml from lib/cnnmath/profiles
 scorecard: venv  ## regenerate book/scorecard.md from the executed notebooks, print it
 	$(PY) -m cnnmath.scorecard
 
-html: venv  ## build the HTML book (no execution)
+assets: venv  ## web assets the book serves itself (MathJax, from npm, checksummed)
+	$(PY) -m cnnmath.assets _assets/mathjax
+
+html: assets  ## build the HTML book (no execution)
 	$(VENV)/bin/jupyter-book build . --path-output book -W -n --keep-going
 
 bench: venv  ## side-by-side benchmarks (not part of make test)

