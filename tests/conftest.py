@@ -1,9 +1,15 @@
-"""Shared fixtures: a toy project (two notebook sources and their catalogue) in tmp_path."""
+"""Shared fixtures: a toy project (two notebook sources and their catalogue) in tmp_path, and the
+HTML book built once per test session."""
 
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from cnnmath.assets import install_mathjax
+from cnnmath.catalog import repo_root
 
 TOY_SOURCE = '''# %% tags=["parameters"]
 seed = 0
@@ -70,3 +76,18 @@ def make_toy() -> Callable[..., Path]:
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     return make_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory) -> Path:
+    """The book built by Jupyter Book with warnings as errors (``-W -n``); its HTML folder."""
+    root = repo_root()
+    out = tmp_path_factory.mktemp("book")
+    install_mathjax(root / "_assets" / "mathjax")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    result = subprocess.run(
+        [str(jb), "build", str(root), "--path-output", str(out), "-W", "-n", "--keep-going"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out / "_build" / "html"

@@ -1,14 +1,10 @@
-"""The HTML book builds without warnings and shows every notebook, its figures and the scorecard."""
+"""The HTML book (built once per session, `html` fixture) shows every notebook, its figures and the
+scorecard, and loads nothing from the internet."""
 
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
-from cnnmath.assets import install_mathjax
 from cnnmath.catalog import load_catalog, repo_root
 from cnnmath.claims import read_claims
 
@@ -39,19 +35,6 @@ class Loads(HTMLParser):
             self.addresses.append(attrs["src"])
         if tag == "link" and attrs.get("href") and attrs.get("rel") != "canonical":
             self.addresses.append(attrs["href"])
-
-
-@pytest.fixture(scope="module")
-def html(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("book")
-    install_mathjax(ROOT / "_assets" / "mathjax")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jb), "build", str(ROOT), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out / "_build" / "html"
 
 
 def test_landing_page_chapters_and_scorecard_exist(html: Path) -> None:
