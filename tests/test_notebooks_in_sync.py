@@ -8,7 +8,7 @@ import pytest
 
 from cnnmath.catalog import load_catalog, repo_root, toc
 from cnnmath.claims import read_claims
-from cnnmath.scorecard import collect, render
+from cnnmath.scorecard import collect, render, render_summary
 
 ROOT = repo_root()
 PAPERS = load_catalog(ROOT)
@@ -81,3 +81,5 @@ def test_toc_is_generated_from_the_catalogue() -> None:
 def test_scorecard_page_is_up_to_date() -> None:
     page = (ROOT / "book" / "scorecard.md").read_text(encoding="utf-8")
     assert page == render(collect(PAPERS, ROOT)), "run `make scorecard`"
+    summary = (ROOT / "book" / "scorecard_summary.md").read_text(encoding="utf-8")
+    assert summary == render_summary(PAPERS, collect(PAPERS, ROOT)), "run `make scorecard`"

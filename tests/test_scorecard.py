@@ -3,7 +3,7 @@
 import nbformat
 
 from cnnmath.catalog import load_catalog
-from cnnmath.scorecard import collect, render, summary
+from cnnmath.scorecard import collect, render, render_summary, summary
 
 
 def write_executed(root, name: str, lines: list[str]) -> None:
@@ -28,3 +28,5 @@ def test_failing_and_missing_claims_are_shown(project) -> None:
     assert "first \\| piped" in page
     assert "| — | [fig02_other](toy/fig02_other.ipynb) | | | not executed | ❌ MISSING |" in page
     assert summary(rows).endswith("2 claims, 1 pass, 1 fail, 1 notebooks without claims")
+    table = render_summary(load_catalog(tmp_path), rows)
+    assert "| [A toy chapter](toy/index.md) | 2 | 2 | 1 | 1 |" in table

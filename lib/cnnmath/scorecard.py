@@ -1,8 +1,9 @@
 """The reproduction scorecard: every claim of every executed notebook, in one table.
 
 ``python -m cnnmath.scorecard`` reads the claim lines of ``book/<paper>/<name>.ipynb`` (see
-:mod:`cnnmath.claims`) in catalogue order, writes ``book/scorecard.md`` and prints a summary;
-``--check`` only verifies that the committed page is up to date (exit 1 if not).
+:mod:`cnnmath.claims`) in catalogue order, writes ``book/scorecard.md`` and the per-paper
+summary table ``book/scorecard_summary.md`` (included by the landing page), and prints a summary;
+``--check`` only verifies that the committed pages are up to date (exit 1 if not).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from cnnmath.catalog import Paper, load_catalog, repo_root
 from cnnmath.claims import Claim, read_claims
 from cnnmath.io import write_text_atomic
 
-__all__ = ["collect", "render", "summary", "main"]
+__all__ = ["collect", "render", "render_summary", "summary", "main"]
 
 
 def collect(papers: list[Paper], root: Path) -> list[tuple[Paper, str, list[Claim]]]:
@@ -69,6 +70,23 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def render_summary(papers: list[Paper], rows: list[tuple[Paper, str, list[Claim]]]) -> str:
+    """A Markdown table for the landing page: per paper, notebooks, claims passing and failing."""
+    lines = [
+        "| Paper | Notebooks | Claims | Pass | Fail |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for paper in papers:
+        mine = [cs for p, _, cs in rows if p.name == paper.name]
+        claims = [c for cs in mine for c in cs]
+        passed = sum(c.passed for c in claims)
+        lines.append(
+            f"| [{_cell(paper.title)}]({paper.name}/index.md) | {len(mine)} | {len(claims)}"
+            f" | {passed} | {len(claims) - passed} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def summary(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
     """A plain-text summary for the terminal: one line per claim and the totals."""
     claims = [c for _, _, cs in rows for c in cs]
@@ -82,19 +100,24 @@ def summary(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write (or ``--check``) ``book/scorecard.md`` and print the summary."""
+    """Write (or ``--check``) ``book/scorecard.md`` and ``book/scorecard_summary.md``; print the summary."""
     parser = argparse.ArgumentParser(prog="python -m cnnmath.scorecard")
     parser.add_argument("--check", action="store_true", help="fail if book/scorecard.md is stale")
     args = parser.parse_args(argv)
     root = repo_root()
-    rows = collect(load_catalog(root), root)
-    text, page = render(rows), root / "book" / "scorecard.md"
+    papers = load_catalog(root)
+    rows = collect(papers, root)
+    pages = {
+        root / "book" / "scorecard.md": render(rows),
+        root / "book" / "scorecard_summary.md": render_summary(papers, rows),
+    }
     if args.check:
-        if not page.exists() or page.read_text(encoding="utf-8") != text:
+        stale = [p for p, text in pages.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+        for page in stale:
             print(f"{page} is stale: run `python -m cnnmath.scorecard`", file=sys.stderr)
-            return 1
-        return 0
-    write_text_atomic(page, text)
+        return 1 if stale else 0
+    for page, text in pages.items():
+        write_text_atomic(page, text)
     print(summary(rows))
     return 0
 
