@@ -38,8 +38,9 @@ assets: venv  ## web assets the book serves itself (MathJax, from npm, checksumm
 html: assets  ## build the HTML book (no execution)
 	$(VENV)/bin/jupyter-book build . --path-output book -W -n --keep-going
 
-bench: venv  ## side-by-side benchmarks (not part of make test)
-	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+bench: venv  ## side-by-side benchmarks (not part of make test), then book/performance.md
+	for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+	$(PY) -m cnnmath.bench
 
 clean:
 	rm -rf book/_build _runs .pytest_cache

@@ -41,7 +41,7 @@ def test_landing_page_chapters_and_scorecard_exist(html: Path) -> None:
     assert (html / "index.html").exists() and (html / "book" / "intro.html").exists()
     for paper in PAPERS:
         assert (html / "book" / paper.name / "index.html").exists()
-    assert (html / "book" / "scorecard.html").exists()
+    assert (html / "book" / "scorecard.html").exists() and (html / "book" / "performance.html").exists()
 
 
 def test_every_notebook_page_shows_its_figures(html: Path) -> None:

@@ -99,4 +99,4 @@ def test_execution_writes_the_notebook_and_a_failure_leaves_the_old_one(project)
 def test_toc_lists_every_chapter_and_notebook(project) -> None:
     text = toc(load_catalog(project))
     assert "- file: book/toy/index" in text and "- file: book/toy/fig02_other" in text
-    assert text.rstrip().endswith("- file: book/scorecard")
+    assert text.rstrip().endswith("- file: book/scorecard\n      - file: book/performance")
