@@ -47,7 +47,8 @@ def test_bad_requests_are_refused_before_anything_runs(project, names, profile, 
     ("smoke: {n: 1}", "smoke: {m: 1}", "profile 'smoke': unknown parameter 'm'"),
     ("smoke: {n: 1}", "smoke: {n: one}", "profile 'smoke': parameter 'n' must be int"),
     ("smoke: {n: 1}", "quick: {n: 1}", r"unknown profile\(s\) \['quick'\]; allowed: smoke, book, paper"),
-    ("status: reproduced", "status: done", "status 'done'; allowed: reproduced, scaled-down, not-reproducible"),
+    ("status: reproduced", "status: done", "status 'done'; allowed: reproduced, scaled-down, not-reproducible, new"),
+    ("title: A toy chapter", "title: A toy chapter\nchapter: 1", "needs the keys paper, title, notebooks"),
     ("fig02_other:", "fig03_missing:", "its source nbsrc/toy/fig03_missing.py does not exist"),
     ("paper: toy", "paper: other", "'paper' is 'other', expected the file's name 'toy'"),
 ])
@@ -100,3 +101,9 @@ def test_toc_lists_every_chapter_and_notebook(project) -> None:
     text = toc(load_catalog(project))
     assert "- file: book/toy/index" in text and "- file: book/toy/fig02_other" in text
     assert text.rstrip().endswith("- file: book/scorecard\n      - file: book/performance")
+    assert "  - caption: Papers\n    chapters:\n      - file: book/toy/index" in text
+
+
+def test_a_chapter_can_go_in_its_own_part(tmp_path, make_toy) -> None:
+    make_toy(tmp_path, yaml_replace=("title: A toy chapter", "title: A toy chapter\npart: Across the papers"))
+    assert "  - caption: Across the papers\n    chapters:\n      - file: book/toy/index" in toc(load_catalog(tmp_path))

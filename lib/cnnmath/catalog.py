@@ -4,10 +4,11 @@ One YAML file per paper, ``lib/cnnmath/profiles/<paper>.yaml``::
 
     paper: volterra
     title: CNNs as Volterra convolutions
+    part: Papers                    # optional: the book part the chapter goes in (default Papers)
     notebooks:
       fig06_conv_sigmoid:
         reproduces: Figure 6
-        status: reproduced          # reproduced | scaled-down | not-reproducible
+        status: reproduced          # reproduced | scaled-down | not-reproducible | new
         profiles:                   # parameter overrides of the notebook's parameters cell
           smoke: {n_seeds: 5}
           book: {}
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 PROFILES = ("smoke", "book", "paper")
-STATUSES = ("reproduced", "scaled-down", "not-reproducible")
+STATUSES = ("reproduced", "scaled-down", "not-reproducible", "new")  # new: no figure of a paper
 _TYPES = {bool: "bool", int: "int", float: "float", str: "str"}
 
 
@@ -168,16 +169,19 @@ class Paper:
 
     name: str
     title: str
+    part: str = "Papers"
     entries: list[Entry] = field(default_factory=list)
 
 
 def _load_paper(path: Path, root: Path) -> Paper:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or set(data) != {"paper", "title", "notebooks"}:
-        raise CatalogError(f"{path}: needs exactly the keys paper, title, notebooks")
+    if not isinstance(data, dict) or not {"paper", "title", "notebooks"} <= set(data) <= {
+        "paper", "title", "part", "notebooks"
+    }:
+        raise CatalogError(f"{path}: needs the keys paper, title, notebooks (and optionally part)")
     if data["paper"] != path.stem:
         raise CatalogError(f"{path}: 'paper' is {data['paper']!r}, expected the file's name {path.stem!r}")
-    paper = Paper(name=data["paper"], title=str(data["title"]))
+    paper = Paper(name=data["paper"], title=str(data["title"]), part=str(data.get("part", "Papers")))
     for name, spec in (data["notebooks"] or {}).items():
         where = f"{path.name}: notebook {name!r}"
         if not isinstance(spec, dict) or set(spec) != {"reproduces", "status", "profiles"}:
@@ -235,10 +239,12 @@ def toc(papers: list[Paper]) -> str:
         "format: jb-book",
         "root: book/intro",
         "parts:",
-        "  - caption: Papers",
-        "    chapters:",
     ]
+    part = None
     for paper in papers:
+        if paper.part != part:
+            part = paper.part
+            lines += [f"  - caption: {part}", "    chapters:"]
         lines.append(f"      - file: book/{paper.name}/index")
         if paper.entries:
             lines.append("        sections:")
