@@ -20,6 +20,17 @@ def test_failing_claim_prints_fail_and_numpy_bools_are_accepted(capsys) -> None:
     assert capsys.readouterr().out.strip() == "FAIL a.b.c: ours 2 · paper — · < 1"
 
 
+def test_a_claim_out_of_reach_with_a_reason_is_a_gap(capsys) -> None:
+    result = claim("a.b.c", ours=0.9, paper=0.98, holds=False, condition="≥ 0.98", note="accuracy",
+                   gap="10k digits instead of 60k")
+    line = capsys.readouterr().out.strip()
+    assert line == "GAP a.b.c: ours 0.9 · paper 0.98 · ≥ 0.98 — accuracy; gap: 10k digits instead of 60k"
+    assert result.status == "GAP" and not result.passed and parse_claim_line(line) == result
+    assert claim("a.b.d", ours=1, paper=1, holds=True, condition="= 1", gap="unused").status == "PASS"
+    with pytest.raises(ValueError, match="gap must be one line"):
+        claim("a.b.e", ours=1, paper=1, holds=False, condition="= 1", gap="a · b")
+
+
 @pytest.mark.parametrize("value,fmt,text", [(-1e-9, ".2f", "0.00"), (0.98281, ".2%", "98.28%"),
                                             (float("nan"), ".3g", "nan"), ("n/a", ".3g", "n/a")])
 def test_format_value_rounds_and_never_prints_negative_zero(value, fmt, text) -> None:
@@ -59,3 +70,16 @@ def test_read_claims_finds_lines_in_stdout_only(tmp_path) -> None:
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, str(path))
     assert [c.id for c in read_claims(path)] == ["a.b"]
+
+
+def test_a_claim_ending_a_cell_displays_nothing_but_its_line(capsys) -> None:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    result = shell.run_cell(
+        "from cnnmath.claims import claim\n"
+        "claim('a.b.c', ours=1.0, paper=1.0, holds=True, condition='= 1')"
+    )
+    assert result.success and result.result is not None
+    assert capsys.readouterr().out.startswith("PASS a.b.c: ours 1 · paper 1 · = 1\n")
+    assert shell.display_formatter.format(result.result) == ({}, {}), "a kernel would show the Claim's repr"

@@ -7,6 +7,9 @@ A notebook ends with calls such as::
 
 which print one stable line,
 ``PASS volterra.fig06.error: ours 3.1e-07 · paper 5.65e-07 · ≤ 1e-06 — L2 error …``.
+A claim whose condition fails is ``FAIL`` (and ``make test`` fails), unless the notebook states
+why the paper's value is out of reach here (``gap="…"``): then it is a ``GAP``, shown as such on
+the scorecard with its reason, the honest record of a known difference.
 The line is the claim's only record: nbval compares it on every test run (the claims cell is
 tagged ``nbval-check-output``) and :func:`read_claims` parses it back out of the executed
 notebook for the scorecard page. Numbers are rounded by ``fmt`` so that the line does not
@@ -29,7 +32,7 @@ __all__ = ["Claim", "claim", "format_value", "parse_claim_line", "read_claims"]
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _SEP = " · "
 _LINE = re.compile(
-    r"^(?P<status>PASS|FAIL) (?P<id>[a-z0-9_.]+): ours (?P<ours>.+?) · paper (?P<paper>.+?)"
+    r"^(?P<status>PASS|FAIL|GAP) (?P<id>[a-z0-9_.]+): ours (?P<ours>.+?) · paper (?P<paper>.+?)"
     r" · (?P<condition>.+?)(?: — (?P<note>.+))?$"
 )
 
@@ -39,18 +42,25 @@ class Claim:
     """A reproduced number: its id, our value and the paper's (both already formatted)."""
 
     id: str
-    passed: bool
+    status: str
     ours: str
     paper: str
     condition: str
     note: str = ""
 
     @property
+    def passed(self) -> bool:
+        """Whether the claim's condition held."""
+        return self.status == "PASS"
+
+    @property
     def line(self) -> str:
         """The one stable line printed for this claim."""
-        status = "PASS" if self.passed else "FAIL"
-        text = f"{status} {self.id}: ours {self.ours}{_SEP}paper {self.paper}{_SEP}{self.condition}"
+        text = f"{self.status} {self.id}: ours {self.ours}{_SEP}paper {self.paper}{_SEP}{self.condition}"
         return f"{text} — {self.note}" if self.note else text
+
+    def _ipython_display_(self) -> None:
+        """Show nothing when a notebook cell ends with ``claim(...)``: the printed line is the display."""
 
 
 def format_value(value: Any, fmt: str = ".3g") -> str:
@@ -84,6 +94,7 @@ def claim(
     condition: str,
     note: str = "",
     fmt: str = ".3g",
+    gap: str = "",
 ) -> Claim:
     """Print and return one claim line.
 
@@ -101,6 +112,9 @@ def claim(
         What the number is, in a few words.
     fmt : str
         Format spec used to round both numbers so the line is stable across machines.
+    gap : str
+        Why the condition cannot hold here (e.g. the paper's scale does not fit the book's CPU):
+        a claim that does not hold is then a ``GAP``, not a ``FAIL``. Ignored when it holds.
     """
     if not isinstance(id, str) or not _ID.match(id):
         raise ValueError(
@@ -110,9 +124,14 @@ def claim(
         raise TypeError(f"claim {id}: holds must be a bool, got {type(holds).__name__}")
     if not condition or "·" in condition or "—" in condition:
         raise ValueError(f"claim {id}: condition must be non-empty and contain no '·' or '—'")
+    if "·" in gap or "\n" in gap:
+        raise ValueError(f"claim {id}: gap must be one line without '·'")
+    status = "PASS" if holds else ("GAP" if gap else "FAIL")
+    if status == "GAP":
+        note = f"{note}; gap: {gap}" if note else f"gap: {gap}"
     result = Claim(
         id=id,
-        passed=bool(holds),
+        status=status,
         ours=format_value(ours, fmt),
         paper=format_value(paper, fmt),
         condition=condition,
@@ -133,7 +152,7 @@ def parse_claim_line(line: str) -> Claim | None:
         return None
     return Claim(
         id=match["id"],
-        passed=match["status"] == "PASS",
+        status=match["status"],
         ours=match["ours"],
         paper=match["paper"],
         condition=match["condition"],

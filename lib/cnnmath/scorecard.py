@@ -36,7 +36,8 @@ def _cell(text: str) -> str:
 def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
     """The Markdown (MyST) text of the scorecard page."""
     claims = [c for _, _, cs in rows for c in cs]
-    failed = [c for c in claims if not c.passed]
+    failed = [c for c in claims if c.status == "FAIL"]
+    gaps = [c for c in claims if c.status == "GAP"]
     lines = [
         "# Scorecard",
         "",
@@ -45,7 +46,9 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
         "re-executes every notebook and compares these lines). A claim that fails is listed as failing.",
         "",
         f"**{len(claims)} claims in {sum(1 for _, _, cs in rows if cs)} notebooks: "
-        f"{len(claims) - len(failed)} pass, {len(failed)} fail.**",
+        f"{len(claims) - len(failed) - len(gaps)} pass, {len(gaps)} known gaps, {len(failed)} fail.**",
+        "",
+        "A *gap* is a number of the paper this book does not reach, with the reason in its row.",
         "",
     ]
     titles = {p.name: p.title for p, _, _ in rows}
@@ -58,7 +61,7 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
             if not cs:
                 lines.append(f"| — | [{name}]({p.name}/{name}.ipynb) | | | not executed | ❌ MISSING |")
             for c in cs:
-                status = "✅ PASS" if c.passed else "❌ FAIL"
+                status = {"PASS": "✅ PASS", "GAP": "⚠️ GAP", "FAIL": "❌ FAIL"}[c.status]
                 label = f"`{c.id}`" + (f"<br>{_cell(c.note)}" if c.note else "")
                 lines.append(
                     f"| {label} | [{name}]({p.name}/{name}.ipynb) | {_cell(c.paper)} | {_cell(c.ours)}"
@@ -73,16 +76,16 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
 def render_summary(papers: list[Paper], rows: list[tuple[Paper, str, list[Claim]]]) -> str:
     """A Markdown table for the landing page: per paper, notebooks, claims passing and failing."""
     lines = [
-        "| Paper | Notebooks | Claims | Pass | Fail |",
-        "| --- | ---: | ---: | ---: | ---: |",
+        "| Chapter | Notebooks | Claims | Pass | Gap | Fail |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for paper in papers:
         mine = [cs for p, _, cs in rows if p.name == paper.name]
         claims = [c for cs in mine for c in cs]
-        passed = sum(c.passed for c in claims)
+        count = {s: sum(c.status == s for c in claims) for s in ("PASS", "GAP", "FAIL")}
         lines.append(
             f"| [{_cell(paper.title)}]({paper.name}/index.md) | {len(mine)} | {len(claims)}"
-            f" | {passed} | {len(claims) - passed} |"
+            f" | {count['PASS']} | {count['GAP']} | {count['FAIL']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -93,8 +96,9 @@ def summary(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
     missing = [f"{p.name}/{n}" for p, n, cs in rows if not cs]
     out = [c.line for c in claims]
     out.append(
-        f"scorecard: {len(claims)} claims, {sum(c.passed for c in claims)} pass,"
-        f" {sum(not c.passed for c in claims)} fail, {len(missing)} notebooks without claims"
+        f"scorecard: {len(claims)} claims, {sum(c.status == 'PASS' for c in claims)} pass,"
+        f" {sum(c.status == 'GAP' for c in claims)} gaps, {sum(c.status == 'FAIL' for c in claims)} fail,"
+        f" {len(missing)} notebooks without claims"
     )
     return "\n".join(out)
 
