@@ -1,0 +1,185 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+source = "npm-10k"
+epochs = 25
+lr = 0.01
+weight_decay = 0.0
+batch = 128
+hack_epochs = 4
+hack_lr = 0.01
+hack_batch = 64
+n_images = 12
+energy = 0.5
+
+# %% [markdown]
+# # MNIST: the all-sigmoid classifier and its order-one proxy kernels (hacking network)
+#
+# *Figure number inferred (Fig. 8)*: the paper trains a small all-sigmoid CNN on MNIST (98.280%
+# test accuracy after 512 training episodes), infers the **order-one proxy kernels** of its first
+# three layers with a hacking network, shows them per class tag, and adds each kernel as a patch to
+# one of twelve test images chosen at random. Architecture (authors' code, 2,940 parameters):
+# `Conv2d(1,10,3,s2,p1)→σ→Conv2d(10,10,3,s2,p1)→σ→Conv2d(10,10,3,s2)→σ→Conv2d(10,10,3)→mean→σ→Linear(10,10)`.
+# Layers 1–3 compose at order 1 to one `Conv2d(1, 10, 15, stride 8, padding 3)`, the hacking
+# network; it is trained (MSE, Adam) to reproduce the output after the third sigmoid. The patch for
+# tag $c$ is $x + 0.5\,\mathrm{minmax}(\mathrm{pad}(K_c) - x)$, with controls $U[0,1)$ (tag 10) and
+# $N(0,1)$ (tag 11).
+#
+# **Scaled down.** Book scale: the offline 10k-image MNIST subset (8k train / 2k test),
+# 25 epochs with Adam lr $10^{-2}$ and no weight decay. The authors' recipe (full MNIST, 512
+# epochs, lr $10^{-3}$, weight decay $10^{-4}$) is the `paper` profile; on the small subset with
+# few epochs that recipe does not leave the sigmoid network's initial plateau (loss stuck at
+# $\ln 10$ for 60 epochs in our trials: with tiny gradients Adam follows the weight-decay term),
+# hence the larger step and no decay. One torch thread: the network is too small to gain from two.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnmath import data, plotting, proxy, runtime, volterra_nets
+from cnnmath.claims import claim
+
+plotting.use_style()
+rng = runtime.seed_everything(seed, threads=threads)
+dev = runtime.resolve_device(device)
+split = data.mnist(source)
+print(split)
+to_tensor = lambda a: torch.tensor(a, device=dev)  # noqa: E731
+x_train, y_train, x_test, y_test = to_tensor(split.x_train)[:, None], to_tensor(split.y_train), to_tensor(split.x_test)[:, None], to_tensor(split.y_test)
+
+# %%
+gen = torch.Generator().manual_seed(seed)
+model = volterra_nets.SigmoidClassifier().to(dev)
+print(f"parameters: {sum(p.numel() for p in model.parameters())}")
+history = volterra_nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay)
+model.eval()
+test_accuracy = volterra_nets.accuracy(model, x_test, y_test)
+print(f"test accuracy after {epochs} epochs: {test_accuracy:.2%} (paper: 98.280% after 512 epochs on full MNIST)")
+
+# %% [markdown]
+# **White-box kernels.** For comparison, the closed-form order-0/1 proxy kernels of layers 1–3 at
+# $x = 0$ (`proxy.proxy_kernels`, float64). They are exact Taylor coefficients: they equal the
+# Jacobian of the interior output (1, 1) (whose receptive field, rows/cols 5–19, never reads
+# padding), checked here on the trained network.
+
+# %%
+layers3 = model.proxy_layers(3)
+p0, p1 = proxy.proxy_kernels(layers3, order=1)
+model64 = volterra_nets.SigmoidClassifier().to(dev).double()
+model64.load_state_dict(model.state_dict())
+zero = torch.zeros(1, 1, 28, 28, dtype=torch.float64, device=dev)
+jac = torch.autograd.functional.jacobian(lambda v: model64.features(v, 3)[0, :, 1, 1], zero)[:, 0, 0]
+outside = jac.clone()
+outside[:, 5:20, 5:20] = 0
+whitebox_error = max((jac[:, 5:20, 5:20] - p1[:, 0]).abs().max().item(), outside.abs().max().item(),
+                     (model64.features(zero, 3)[0, :, 1, 1] - p0).abs().max().item())
+print(f"closed-form kernels vs autograd at 0: {whitebox_error:.1e}")
+
+# %% [markdown]
+# **The hacking network** (authors' recipe: 4 epochs over the shuffled training images, batch 64,
+# Adam lr $10^{-2}$, MSE against the output after the third sigmoid). We measure how much of the
+# layer-3 output it reproduces on the test images ($R^2$ = 1 − MSE / variance), how well the
+# classifier's remaining layers classify from it ("hacker accuracy", as the authors' code reports),
+# and compare with the white-box expansion at 0, $P_0 + P_1 * x$.
+
+# %%
+hacker = volterra_nets.hack_layer3(model, x_train, hack_epochs, gen, hack_batch, hack_lr)
+with torch.no_grad():
+    target = model.features(x_test, 3)
+    variance = ((target - target.mean(0)) ** 2).mean().item()
+    mse_hacker = ((hacker(x_test) - target) ** 2).mean().item()
+    expansion = lambda v: torch.conv2d(v.double(), p1, p0, stride=8, padding=3).to(v.dtype)  # noqa: E731
+    mse_whitebox = ((expansion(x_test) - target) ** 2).mean().item()
+r2_hacker, r2_whitebox = 1 - mse_hacker / variance, 1 - mse_whitebox / variance
+hacker_accuracy = volterra_nets.accuracy(lambda v: model.rest(hacker(v), 3), x_test, y_test)
+whitebox_accuracy = volterra_nets.accuracy(lambda v: model.rest(expansion(v), 3), x_test, y_test)
+print(f"R²: hacker {r2_hacker:.3f}, white-box order-1 at 0 {r2_whitebox:.3f}")
+print(f"accuracy through the remaining layers: hacker {hacker_accuracy:.2%}, white-box {whitebox_accuracy:.2%}, classifier {test_accuracy:.2%}")
+
+# %%
+kernels = hacker.weight.detach()[:, 0].cpu()
+fig, axes = plt.subplots(2, 10, figsize=(13, 3.2))
+for c in range(10):
+    for row, (k, name) in enumerate(((kernels[c], "hacker"), (p1[c, 0].cpu(), "white-box at 0"))):
+        axes[row, c].imshow(k, cmap="RdBu_r", vmin=-k.abs().max(), vmax=k.abs().max())
+        axes[row, c].set(xticks=[], yticks=[], title=f"tag {c}" if row == 0 else "")
+    axes[0, 0].set_ylabel("hacker", fontsize=8)
+    axes[1, 0].set_ylabel("white box, x=0", fontsize=8)
+fig.suptitle("order-one proxy kernels of layers 1–3 (15×15), one per channel / class tag")
+plt.show()
+
+# %% [markdown]
+# **The twelve test images.** Twelve test images are drawn at random among those the classifier
+# gets right; image $i$ receives the patch of tag $i$ (tags 0–9: the hacker's kernels; 10: a
+# $U[0,1)$ patch; 11: an $N(0,1)$ patch). Under each image: the classifier's top-2 labels and
+# logits, clean (C) and patched (P).
+
+# %%
+predicted = model(x_test).argmax(1).cpu().numpy()
+chosen = volterra_nets.pick_correct(predicted, y_test.cpu().numpy(), n_images, rng)
+controls = torch.stack([torch.rand(15, 15, generator=gen), torch.randn(15, 15, generator=gen)])
+patches = torch.cat([kernels, controls])[:n_images].to(dev)
+patched, clean_labels, patched_labels, logits = volterra_nets.patch_predictions(model, x_test[chosen, 0], patches, energy)
+fig, axes = plt.subplots(2, n_images, figsize=(1.3 * n_images, 3.6))
+for i in range(n_images):
+    for row, (img, labels, which) in enumerate(((x_test[chosen[i], 0], clean_labels, "C"), (patched[i], patched_labels, "P"))):
+        axes[row, i].imshow(img.cpu(), cmap="gray", vmin=0, vmax=1.5)
+        top = ", ".join(f"{l}:{v:.1f}" for l, v in zip(labels[i].tolist(), logits[i, row].tolist()))
+        axes[row, i].set(xticks=[], yticks=[], xlabel=f"{which} {top}", title=f"tag {i}" if row == 0 else "")
+        axes[row, i].xaxis.label.set_fontsize(6)
+plt.show()
+changed = (clean_labels[:, 0] != patched_labels[:, 0]).cpu().numpy()
+print(f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, controls {changed[10:].sum()}/{len(changed[10:])}")
+
+# %% [markdown]
+# **Bounds, and why.** Accuracy: the scaled-down run (8k training images, 25 epochs) cannot be
+# expected to reach the paper's 98.28% (60k images, 512 epochs); a small CNN on 8k MNIST digits
+# typically reaches the mid-90s, and the reference notes anticipated "low-to-mid 90s", so we claim
+# $\ge 93\%$ and print the gap. The claim lines round coarsely (training in float32 is not
+# bit-identical across CPUs); the exact values are printed above. White-box kernels: exact
+# algebra, $\le 10^{-12}$. Hacker: it
+# replaces three sigmoid layers by one linear convolution; on digit images (pixels up to 1, not
+# near the expansion point 0) those layers are far from linear — the white-box expansion at 0
+# explains a *negative* fraction of the variance — so we only require that the hacker explain most
+# of it ($R^2 \ge 0.5$) and that the remaining layers still classify three quarters of the digits
+# from its output (hacker accuracy $\ge 75\%$; the paper gives no number).
+
+# %% tags=["nbval-check-output"]
+claim("volterra.fig08.accuracy", ours=test_accuracy, paper=0.9828, holds=test_accuracy >= 0.93, condition="≥ 93%",
+      fmt=".0%", note=f"test accuracy, {split.source}, {epochs} epochs (paper 98.280%: full MNIST, 512 epochs)")
+claim("volterra.fig08.whitebox_kernels", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
+      holds=whitebox_error < 1e-12, condition="≤ 1e-12", note="closed-form order-0/1 kernels of layers 1-3 vs autograd at 0")
+claim("volterra.fig08.hacker_r2", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
+      note="variance of the layer-3 output explained by the hacking network, test images")
+claim("volterra.fig08.hacker_accuracy", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
+      condition="≥ 0.75", fmt=".1f", note="accuracy of the remaining layers on the output of the hacking network")
+
+# %% [markdown]
+# ## What this shows / what differs from the paper
+#
+# The all-sigmoid classifier with 2,940 parameters learns MNIST, and a single 15×15 convolution
+# reproduces most of what its first three layers compute; its kernels, one per channel, are the
+# order-one proxy kernels the paper draws per class tag. They are **not** the Taylor kernels at
+# $x = 0$: the hacking network fits the network on digit images, where the sigmoids are far from
+# their value at 0, so its kernels are a linearisation around the data — the white-box expansion
+# at 0 (exact there, to rounding) describes the network on digits badly. Differences from the
+# paper: accuracy on the 10k subset after 25 epochs (printed gap to 98.28%) with lr $10^{-2}$ and
+# no weight decay (see above); float32 training, fixed seeds; the 12 images are drawn from our
+# 2k test split; the patch figure is a matplotlib grid instead of the authors' TikZ tables; the
+# paper draws no conclusion we could read from the patched predictions, so we print how many
+# changed (random control patches change predictions too: the min–max normalised patch is a large
+# perturbation) and make no claim on it.
