@@ -8,7 +8,15 @@ import torch
 
 from cnnmath import proxy, volterra, volterra_nets
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True)
+def _float64_default():
+    """Float64 by default inside this module's tests only (restored after each test)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
 
 def forward(layers: list[proxy.ConvLayer], x: torch.Tensor) -> torch.Tensor:
     """The network of ``layers`` applied to one input ``(C_in, *R)`` → ``(C_out,)`` (one output position)."""

@@ -9,7 +9,14 @@ import torch
 
 from cnnmath import volterra
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True)
+def _float64_default():
+    """Float64 by default inside this module's tests only (restored after each test)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def brute_order_n(kernel: np.ndarray, x: np.ndarray, stride: int) -> np.ndarray:
@@ -224,6 +231,39 @@ def test_term_counts_count_the_tuples(n_inner: int, n_outer: int) -> None:
     assert volterra.term_counts(n_inner, n_outer) == counts
 
 
+def test_outer_conv_of_kernels_of_any_shape_equals_brute_force() -> None:
+    """(G ⊛ (H_1, H_2))[o_1, o_2] = Σ_i G[i] H_1[o_1 - s i_1 (1,..)] H_2[o_2 - s i_2 (1,..)] for non-cubic kernels."""
+    gen = torch.Generator().manual_seed(31)
+    g, h1, h2 = torch.randn(2, 3, generator=gen), torch.randn(2, 4, generator=gen), torch.randn(3, generator=gen)
+    s = 2
+    ref = np.zeros((2 + s, 4 + s, 3 + 2 * s))
+    for (i1, i2), (a, b), c in itertools.product(np.ndindex(2, 3), np.ndindex(2, 4), range(3)):
+        ref[a + s * i1, b + s * i1, c + s * i2] += (g[i1, i2] * h1[a, b] * h2[c]).item()
+    torch.testing.assert_close(volterra.outer_conv(g, [h1, h2], s), torch.from_numpy(ref), rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("order,size", [(1, 3), (2, 3), (3, 2)])
+def test_perturbation_expectation_is_the_trace_of_the_linear_map(order: int, size: int) -> None:
+    """E‖H*x^n - H*y^n‖² = tr(AᵀA)/K^n for H uniform on the unit sphere, A the matrix of H ↦ H*x^n - H*y^n."""
+    gen = torch.Generator().manual_seed(order * 10 + size)
+    x = torch.randn(9, generator=gen)
+    y = x.clone()
+    y[4] += 0.7
+    basis = torch.eye(size**order).reshape(-1, *(size,) * order)
+    columns = torch.stack([volterra.order_n_conv1d(b, x) - volterra.order_n_conv1d(b, y) for b in basis])
+    expected = (columns**2).sum().item() / size**order
+    assert volterra.perturbation_expectation(x, y, order, size) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("period", [2, 4, 7])
+def test_annihilated_signal_is_killed_by_the_ones_filter_and_spans_period_minus_one(period: int) -> None:
+    x = volterra.annihilated_signal(period, 40, np.random.default_rng(period))
+    assert np.abs(np.convolve(x, np.ones(period), "valid")).max() < 1e-12
+    windows = np.lib.stride_tricks.sliding_window_view(x, 12)
+    assert volterra.numerical_rank(windows) == period - 1
+    assert volterra.numerical_rank(np.zeros((3, 3))) == 0
+
+
 @pytest.mark.parametrize(
     "call,match",
     [
@@ -236,6 +276,7 @@ def test_term_counts_count_the_tuples(n_inner: int, n_outer: int) -> None:
         (lambda: volterra.order_n_conv2d(torch.ones(1, 1, 2, 2), torch.ones(1, 1, 4, 4), 0), "order must be"),
         (lambda: volterra.order_n_conv2d(torch.ones(1, 1, 2, 2), torch.ones(1, 2, 4, 4), 1), "does not fit"),
         (lambda: volterra.outer_conv(torch.ones(2, 2), [torch.ones(3)]), "2 axes but 1 kernels"),
+        (lambda: volterra.outer_conv(torch.ones(2), [torch.ones(3)], 0), "stride must be a positive int"),
     ],
 )
 def test_bad_input_is_refused_with_a_clear_message(call, match: str) -> None:

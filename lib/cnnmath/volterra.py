@@ -216,14 +216,14 @@ def order_n_conv2d(
     return out.squeeze(-1).transpose(1, 2).reshape(x.shape[0], kernel.shape[0], rows, cols)
 
 
-def _shift_embed(h: torch.Tensor | float, copies: int, stride: int, length: int | None) -> torch.Tensor:
-    """``S[i, o_1..o_n] = h[o_1 - s i, .., o_n - s i]`` for ``i < copies`` (zero outside h's support)."""
+def _shift_embed(h: torch.Tensor | float, copies: int, stride: int) -> torch.Tensor:
+    """``S[i, o] = h[o - s i (1, .., 1)]`` for ``i < copies``: each axis of h padded by ``s (copies - 1)``."""
     h = torch.as_tensor(h)
     if h.ndim == 0:
         return h.expand(copies)
-    out = h.new_zeros((copies,) + (length,) * h.ndim)
+    out = h.new_zeros((copies,) + tuple(n + stride * (copies - 1) for n in h.shape))
     for i in range(copies):
-        out[(i,) + (slice(stride * i, stride * i + h.shape[0]),) * h.ndim] = h
+        out[(i,) + tuple(slice(stride * i, stride * i + n) for n in h.shape)] = h
     return out
 
 
@@ -236,18 +236,21 @@ def outer_conv(g: torch.Tensor, hs: Sequence[torch.Tensor | float], stride: int 
     :math:`o_k` being the multi-index over :math:`H_k`'s axes. It realises the rule
     :math:`G * (H_1 * x^{n_1}, \dots, H_m * x^{n_m}) = (G \circledast (H_1..H_m)) * x^{n_1+\dots+n_m}`
     (with the inner stride ``s`` and the outer one multiplied). An order-0 factor (a scalar
-    :math:`h_0`) contributes :math:`h_0` and sums :math:`G` over its axis.
+    :math:`h_0`) contributes :math:`h_0` and sums :math:`G` over its axis. The kernels may have any
+    shapes (e.g. 2-D image kernels, as in the paper's rank and support figures); the composition
+    rule for :func:`order_n_conv1d` needs them cubic with one common length.
 
     Parameters
     ----------
-    g : Tensor, shape ``(K_G,) * m``
-    hs : m kernels, each a scalar or a tensor of shape ``(K,) * n_k`` (one ``K`` for all)
+    g : Tensor with m axes, shape ``(K_1, .., K_m)``
+    hs : m kernels, each a scalar or a tensor of any shape
     stride : int
         Stride ``s`` of the inner convolutions.
 
     Returns
     -------
-    Tensor with ``sum(n_k)`` axes of length ``K + s (K_G - 1)`` (a 0-d tensor if all ``n_k = 0``).
+    Tensor with the axes of all ``H_k`` in turn, axis ``a`` of block ``k`` of length
+    ``H_k.shape[a] + s (K_k - 1)`` (a 0-d tensor if every ``H_k`` is a scalar).
 
     Examples
     --------
@@ -256,13 +259,11 @@ def outer_conv(g: torch.Tensor, hs: Sequence[torch.Tensor | float], stride: int 
     """
     if g.ndim != len(hs):
         raise ValueError(f"g has {g.ndim} axes but {len(hs)} kernels were given; they must match")
-    sizes = {torch.as_tensor(h).shape[0] for h in hs if torch.as_tensor(h).ndim > 0}
-    if len(sizes) > 1:
-        raise ValueError(f"kernels of order >= 1 must share one length, got lengths {sorted(sizes)}")
-    length = sizes.pop() + stride * (g.shape[0] - 1) if sizes else None
+    if not isinstance(stride, int) or stride < 1:
+        raise ValueError(f"stride must be a positive int, got {stride!r}")
     out = g
-    for h in hs:  # contract G's leading axis with S[i, ...]; new axes are appended at the end
-        embedded = _shift_embed(h, g.shape[0], stride, length).to(g.dtype)
+    for k, h in enumerate(hs):  # contract G's leading axis with S[i, ...]; new axes are appended at the end
+        embedded = _shift_embed(h, g.shape[k], stride).to(g.dtype)
         out = torch.tensordot(out, embedded, dims=([0], [0]))
     return out
 
