@@ -1,0 +1,125 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+max_width = 20
+mem_epochs = 1000
+batch_size = 1000
+lr = 1e-2
+n_test = 10000
+
+# %% [markdown]
+# # Fig. 4 — recovering the second layer (Algorithm 2) and the whole network
+#
+# The paper's §6 also recovers the second layer of networks with two hidden layers: starting
+# from a boundary point that failed `TestHyperplane`, Algorithm 2 follows the bent boundary
+# $B_z$ of a layer-2 neuron $z$ across layer-1 hyperplanes $B_i$; at each crossing the local
+# normal changes by a multiple of $w_i$, $n' = \lambda n + \mu \hat w_i$, and $\mu/\lambda$ gives
+# the weight $V_{zi}$ up to the neuron's scale (Theorem 3). A weight is known only if $B_z$ was
+# seen crossing $B_i$ (condition (iv)), so the paper reports the error of the recovered weights
+# and how many were recovered. We then go on to a full extraction: the signs of layer 1 from the
+# bends, the output layer by least squares, and the fidelity of the extracted network.
+# Targets: 10-$w$-$w$-2 untrained ($w = 10, …,$ `max_width`) and the memorization net
+# 10-20-20-2 trained (Adam, full batch, `lr`: the paper gives no schedule). Scaled down: few
+# widths, one seed each.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnmath import plotting, runtime
+from cnnmath import relu_align as ra
+from cnnmath import relu_extract as rx
+from cnnmath.claims import claim
+from cnnmath.relu_nets import Oracle, memorization_data, random_relu_net, train_relu_net
+
+plotting.use_style()
+runtime.seed_everything(seed)
+rng = np.random.default_rng(seed)
+
+# %%
+x_mem, y_mem = memorization_data(rng)
+targets = {f"10-{w}-{w}-2 untrained": random_relu_net((10, w, w, 2), rng) for w in range(10, max_width + 1, 10)}
+mem, acc = train_relu_net(random_relu_net((10, 20, 20, 2), rng), x_mem, y_mem, epochs=mem_epochs,
+                          seed=seed, lr=lr, batch_size=batch_size, device=device)
+targets["10-20-20-2 memorization"] = mem
+print(f"data: memorization task, 1000 Gaussian points in R^10, train accuracy {acc:.3f}")
+
+# %%
+x_test = np.random.default_rng(seed + 7).normal(size=(n_test, 10))
+results = {}
+for name, net in targets.items():
+    oracle = Oracle(net, 10)
+    ex = rx.extract(oracle, np.random.default_rng(seed + 1))
+    s1 = ra.score_first_layer(net, ex.first.weights, ex.first.biases, up_to_sign=True)
+    rows = np.array([z.m for z in ex.neurons]).reshape(-1, len(ex.first.biases))
+    s2 = ra.score_second_layer(net, s1, rows)
+    complete = np.array([ex.neurons[h].complete for h in s2.hat_index], dtype=bool)
+    fid = ra.fidelity(net, ex.net, x_test) if ex.net is not None else {"max_rel": np.inf, "argmax": 0.0}
+    results[name] = dict(s2=s2, complete=complete, fid=fid, ex=ex, signs=ra.score_first_layer(
+        net, ex.net.weights[0], ex.net.biases[0]).recovered(1e-8) if ex.net is not None else 0)
+
+# %%
+for name, r in results.items():
+    s2, ex = r["s2"], r["ex"]
+    print(f"{name:25s} arch {ex.architecture}: layer-2 rows exact(≤1e-6) {s2.recovered(1e-6)}/{s2.n_true}"
+          f" (found {s2.n_hat}, complete {int(r['complete'].sum())}), weights known {s2.weights_known:.3f},"
+          f" layer-1 signs right {r['signs']}/{ex.architecture[1]}, max|f-f̂|/max|f| {r['fid']['max_rel']:.1e},"
+          f" argmax {r['fid']['argmax']:.4f}, queries 2^{np.log2(ex.queries['total']):.1f}")
+
+# %%
+fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
+for k, (name, r) in enumerate(results.items()):
+    e = np.log10(np.maximum(r["s2"].errors, 1e-17))
+    ax0.plot(np.full(len(e), k), e, "o", alpha=0.6)
+ax0.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
+        ylabel="log10 row error (matched)", title="(a) layer-2 rows")
+ax1.bar(range(len(results)), [r["s2"].weights_known for r in results.values()])
+ax1.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
+        ylabel="fraction of layer-2 weights recovered", ylim=(0, 1.05), title="(b) weights recovered")
+plt.show()
+
+# %% [markdown]
+# Bounds. A layer-2 weight is a ratio of two coefficients of fitted normals that are exact to
+# about $10^{-10}$, so a correctly recovered row is exact far below $10^{-6}$; a wrong row
+# (a bend misread) is off by order one, so $10^{-6}$ separates the two cleanly. The note's
+# acceptance level for the fraction of neurons recovered is 90 %. Fidelity is required only for
+# networks whose extraction is complete (every found neuron has all its weights), where it must
+# be at round-off level ($\le 10^{-6}$ relative).
+
+# %% tags=["nbval-check-output"]
+frac = min(r["s2"].recovered(1e-6) / r["s2"].n_true for r in results.values())
+worst = max(r["s2"].errors[r["complete"]].max(initial=0) for r in results.values())
+full = [r for r in results.values() if r["complete"].all() and r["s2"].n_hat == r["s2"].n_true]
+fid_full = max((r["fid"]["max_rel"] for r in full), default=np.inf)
+claim("relu.fig04.layer2_fraction", ours=frac, paper=None, holds=frac >= 0.9, fmt=".2f",
+      condition="≥ 0.9", note="worst fraction of layer-2 neurons recovered (row error ≤ 1e-6)")
+claim("relu.fig04.layer2_error", ours="≤ 1e-06" if worst <= 1e-6 else worst, paper=None, holds=worst <= 1e-6,
+      condition="≤ 1e-06", note="max error of complete recovered layer-2 rows (unit-normalised)")
+claim("relu.fig04.fidelity", ours=f"{len(full)}/{len(results)} nets complete", paper=None,
+      holds=len(full) == len(results) and fid_full <= 1e-6, condition="every net complete, rel error ≤ 1e-06",
+      note="max|f - f̂| / max|f| over 1e4 Gaussian inputs ≤ 1e-06 for the complete ones",
+      gap="a few layer-2 neurons meet some layer-1 hyperplanes nowhere the walk goes (Theorem 3, condition iv), so those weights stay unknown")
+
+# %% [markdown]
+# ## What this shows / what differs from the paper
+#
+# Where Algorithm 2 reads a layer-2 weight it reads it exactly, and the layer-1 signs come out
+# of the same bends for free. What limits it is coverage (Theorem 3's condition (iv)): a weight
+# $V_{zi}$ is only seen if the boundary of $z$ meets the hyperplane of $i$ where we walk, so some
+# neurons stay incomplete, and a single incomplete neuron spoils the functional fidelity even
+# though argmax agreement stays high. The paper reports the same kind of partial recovery for
+# the second layer (its numbers could not be read here; none are quoted). Differences: one seed
+# per width, small widths, our own formula for reading weights off a bend and for the signs
+# (the paper's `GetParams` is not spelled out), full-batch Adam.

@@ -1,0 +1,168 @@
+"""Maths of the ReLU-extraction chapter (Rolnick & Kording, ICML 2020): exact recovery in float64."""
+
+import numpy as np
+import pytest
+
+from cnnmath import relu_align as ra
+from cnnmath import relu_extract as rx
+from cnnmath.relu_nets import Oracle, OracleError, ReLUNet, random_relu_net
+
+
+def _net(sizes, seed):
+    return random_relu_net(sizes, np.random.default_rng(seed))
+
+
+@pytest.fixture(scope="module")
+def extraction_10_20_20():
+    """Full extraction of an untrained 10-20-20-1 network (seed chosen once, not tuned per test)."""
+    net = _net((10, 20, 20, 1), 3)
+    oracle = Oracle(net, 10)
+    return net, oracle, rx.extract(oracle, np.random.default_rng(103))
+
+
+def test_oracle_counts_every_row_and_only_rows():
+    net = _net((5, 7, 3), 0)
+    oracle = Oracle(net, 5)
+    for m in (1, 4, 17):
+        oracle(np.zeros((m, 5)))
+    assert oracle.n_queries == 22
+    with pytest.raises(ValueError, match="shape"):
+        oracle(np.zeros((3, 4)))
+
+
+def test_extraction_query_count_is_exact():
+    """The reported query total equals the number of rows the network was evaluated on."""
+    net = _net((6, 8, 2), 1)
+    rows = []
+    oracle = Oracle(lambda x: (rows.append(len(x)), net(x))[1], 6)
+    ex = rx.extract(oracle, np.random.default_rng(0))
+    assert ex.queries["total"] == oracle.n_queries == sum(rows)
+    assert sum(v for k, v in ex.queries.items() if k != "total") < ex.queries["total"]
+
+
+def test_nan_oracle_is_refused():
+    net = _net((4, 6, 1), 0)
+    oracle = Oracle(lambda x: np.where(x[:, :1] > 3.0, np.nan, net(x)), 4)
+    with pytest.raises(OracleError, match="non-finite"):
+        rx.extract(oracle, np.random.default_rng(0))
+
+
+def test_smooth_oracle_is_refused():
+    """A tanh network is not piecewise linear: a clear error, not a wrong network."""
+    net = _net((4, 6, 1), 0)
+    tanh_net = lambda x: np.tanh(x @ net.weights[0].T + net.biases[0]) @ net.weights[1].T  # noqa: E731
+    with pytest.raises(OracleError, match="not piecewise linear"):
+        rx.extract(Oracle(tanh_net, 4), np.random.default_rng(0))
+
+
+def test_points_on_line_finds_every_kink_exactly():
+    """Kinks of a 1-D restriction = crossings of every neuron's boundary (white-box truth)."""
+    net = _net((10, 20, 20, 1), 3)
+    g = rx.ScalarView(Oracle(net, 10), np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(size=10) * 3, rng.normal(size=10) * 3
+    t = rx.points_on_line(g, a, b)
+    grid = np.linspace(0, 1, 200_001)
+    z = np.concatenate(net.preactivations(a + grid[:, None] * (b - a)), axis=1)
+    n_true = int(np.sum(np.diff(np.sign(z), axis=0) != 0))
+    # every found kink is a true zero of some pre-activation
+    at = np.concatenate(net.preactivations(a + t[:, None] * (b - a)), axis=1)
+    assert len(t) >= n_true - 1 and len(t) <= n_true  # a masked kink (dead downstream) may be missed
+    assert np.all(np.min(np.abs(at), axis=1) < 1e-9)
+
+
+def test_points_on_line_kink_at_bisection_point():
+    g = rx.ScalarView(Oracle(lambda x: np.abs(x[:, 0]), 1), np.random.default_rng(0))
+    t = rx.points_on_line(g, np.array([-1.0]), np.array([1.0]), n_init=8)
+    assert t.tolist() == [0.5]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_first_layer_exact_10_20_20_1(seed):
+    net = _net((10, 20, 20, 1), seed)
+    g = rx.ScalarView(Oracle(net, 10), np.random.default_rng(seed))
+    first = rx.first_layer(g, np.random.default_rng(10 + seed), n_lines=16)
+    score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)
+    assert len(first.biases) == 20  # no spurious hyperplane
+    assert score.recovered(1e-8) == 20
+    assert score.max_error <= 1e-8
+
+
+def test_first_layer_exact_784_64_10():
+    """MNIST-sized input: every hyperplane found is exact to 1e-8 relative, and none is spurious.
+
+    One line of half-length 200 (a modest setup for test time) crosses most of the 64 hyperplanes."""
+    net = _net((784, 64, 10), 0)
+    g = rx.ScalarView(Oracle(net, 784), np.random.default_rng(1))
+    first = rx.first_layer(g, np.random.default_rng(2), n_lines=1, radius=200.0)
+    score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)
+    assert score.n_hat == score.recovered(1e-8) >= 56
+
+
+def test_deeper_layer_boundaries_are_sent_to_layer_two(extraction_10_20_20):
+    """Every point that failed TestHyperplane is on a layer-2 boundary (Theorem 1)."""
+    net, _, ex = extraction_10_20_20
+    pts = np.array(ex.first.deeper_points)
+    z1, z2 = net.preactivations(pts)
+    scale = np.linalg.norm(net.weights[1], axis=1)
+    assert np.all(np.min(np.abs(z2) / scale, axis=1) < 1e-6)
+    assert np.all(np.min(np.abs(z1), axis=1) > 1e-6)
+
+
+def test_second_layer_and_signs_10_20_20_1(extraction_10_20_20):
+    net, _, ex = extraction_10_20_20
+    s1 = ra.score_first_layer(net, ex.first.weights, ex.first.biases, up_to_sign=True)
+    rows = np.array([z.m for z in ex.neurons])
+    s2 = ra.score_second_layer(net, s1, rows)
+    assert s2.recovered(1e-6) >= 18 and s2.n_hat <= 20  # rows found are exact; none spurious
+    # layer-1 signs, resolved from the bends, are all right
+    signed = ra.score_first_layer(net, ex.net.weights[0], ex.net.biases[0])
+    assert signed.recovered(1e-8) == 20
+
+
+def test_full_extraction_is_functionally_exact(extraction_10_20_20):
+    net, _, ex = extraction_10_20_20
+    fid = ra.fidelity(net, ex.net, np.random.default_rng(5).normal(size=(10_000, 10)))
+    assert fid["max_rel"] <= 1e-8 and fid["argmax"] == 1.0
+
+
+def test_one_hidden_layer_full_extraction():
+    net = _net((10, 15, 3), 4)
+    ex = rx.extract(Oracle(net, 10), np.random.default_rng(0))
+    assert ex.architecture == (10, 15, 3)
+    s = ra.score_first_layer(net, ex.net.weights[0], ex.net.biases[0])
+    assert s.recovered(1e-8) == 15
+    fid = ra.fidelity(net, ex.net, np.random.default_rng(1).normal(size=(10_000, 10)))
+    assert fid["max_rel"] <= 1e-9
+
+
+def test_align_is_invariant_to_the_symmetries():
+    """A permuted, positively rescaled copy computes the same function and aligns with zero error."""
+    net = _net((6, 9, 2), 0)
+    rng = np.random.default_rng(1)
+    perm, c = rng.permutation(9), rng.uniform(0.1, 10, size=9)
+    w1, b1 = net.weights[0][perm] * c[:, None], net.biases[0][perm] * c
+    copy = ReLUNet((w1, net.weights[1][:, perm] / c), (b1, net.biases[1]))
+    x = rng.normal(size=(1000, 6))
+    assert np.max(np.abs(copy(x) - net(x))) < 1e-12
+    s = ra.score_first_layer(net, ra.canonical(copy).weights[0], ra.canonical(copy).biases[0])
+    assert s.recovered(1e-14) == 9 and np.array_equal(perm[s.hat_index], s.true_index)
+
+
+def test_align_detects_a_sign_flip():
+    net = _net((6, 9, 2), 0)
+    c = ra.canonical(net)
+    w = c.weights[0].copy()
+    w[3] *= -1
+    assert ra.score_first_layer(net, w, c.biases[0]).recovered(1e-6) == 8
+    assert ra.score_first_layer(net, w, c.biases[0] * np.where(np.arange(9) == 3, -1, 1),
+                                up_to_sign=True).recovered(1e-14) == 9
+
+
+def test_bad_arguments_raise_value_error():
+    with pytest.raises(ValueError, match="sizes"):
+        random_relu_net((10, 1), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n_in"):
+        Oracle(lambda x: x, 0)
+    with pytest.raises(ValueError, match="layers"):
+        rx.extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=3)
