@@ -39,6 +39,8 @@ html: assets  ## build the HTML book (no execution)
 	$(VENV)/bin/jupyter-book build . --path-output book -W -n --keep-going
 
 bench: venv  ## side-by-side benchmarks (not part of make test), then book/performance.md
+	$(PY) -m pip install --quiet -e ".[book,bench]"
+	$(PY) -m pip install --quiet --no-deps dtcwt==0.14.0
 	for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 	$(PY) -m cnnmath.bench
 
