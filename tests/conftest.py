@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import torch
 
 from cnnmath.assets import install_mathjax
 from cnnmath.catalog import repo_root
@@ -91,3 +92,12 @@ def html(tmp_path_factory) -> Path:
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return out / "_build" / "html"
+
+
+@pytest.fixture
+def float64_default():
+    """Float64 as torch's default dtype for one test, restored after it (no leak into other modules)."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

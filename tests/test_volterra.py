@@ -10,13 +10,7 @@ import torch
 from cnnmath import volterra
 
 
-@pytest.fixture(autouse=True)
-def _float64_default():
-    """Float64 by default inside this module's tests only (restored after each test)."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def brute_order_n(kernel: np.ndarray, x: np.ndarray, stride: int) -> np.ndarray:
