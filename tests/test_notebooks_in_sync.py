@@ -47,6 +47,13 @@ def test_notebook_ends_in_checked_claims_that_pass(entry) -> None:
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
+def test_notebook_opens_with_its_title_then_its_parameters(entry) -> None:
+    nb = nbformat.read(str(entry.executed(ROOT)), as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "first cell: the title"
+    assert "parameters" in nb.cells[1].metadata.get("tags", []), "second cell: the parameters"
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_notebook_has_parameters_cell_with_seed_and_device(entry) -> None:
     assert {"seed", "device"} <= set(entry.parameters)
 

@@ -10,15 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-n_train = 4000
-epochs = 4
-n_starts = 8
-steps = 150
-refine_iters = 30
-
 # %% [markdown]
 # # Fig. 1 — trained first-layer kernels and the analytic kernels that model them
 #
@@ -32,6 +23,15 @@ refine_iters = 30
 # $a\,\hat\varphi(\text{AKP})$ of the best of six families (chapter page, eq. (1)), found by
 # minimising $\|T - a\,\hat\varphi\|_F$ over the AKPs with $a = \langle T, \hat\varphi\rangle$
 # in closed form: multi-start Adam, then Levenberg–Marquardt (reconstructed, note §1.6).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_train = 4000
+epochs = 4
+n_starts = 8
+steps = 150
+refine_iters = 30
 
 # %%
 import matplotlib.pyplot as plt

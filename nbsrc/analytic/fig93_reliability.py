@@ -10,16 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-n_seeds = 3
-n_small = 500
-n_large = 2000
-passes = 6000
-noise_max = 0.5
-n_noise = 6
-
 # %% [markdown]
 # # Fig. 93 (ours) — reliability: small training sets and noisy test images
 #
@@ -31,6 +21,16 @@ n_noise = 6
 # version ($\rho = 1, \tfrac12, \tfrac12$; Gabor + LoG). Every network sees the same number of
 # training images (`passes`, i.e. 12 epochs of 500 or 3 epochs of 2000 images); `n_seeds`
 # seeds per setting.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_seeds = 3
+n_small = 500
+n_large = 2000
+passes = 6000
+noise_max = 0.5
+n_noise = 6
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-n_train = 4000
-epochs = 4
-
 # %% [markdown]
 # # Fig. 94 (ours) — reading the learned analytic kernel parameters back
 #
@@ -26,6 +20,12 @@ epochs = 4
 # we read its AKPs back (`AnalyticConv2d.akps`) before and after training, show the first
 # layer's kernels, and check that the read-back AKPs *are* the layer: evaluating the closed forms
 # at them (float64) rebuilds the layer's weights.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_train = 4000
+epochs = 4
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,10 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-
 # %% [markdown]
 # # Table 91 (ours) — parameters of an ACL against the conv layer it replaces
 #
@@ -29,6 +25,10 @@ device = "cpu"
 # three layers of the small network of Table 92 and Figs. 93–94, at mosaic ratios $\rho$ from
 # 0 to 1, with Gabor and LoG kernels split half and half. Each count is computed twice: by the formula and
 # by counting the learnable tensors of a built layer. Nothing is scaled down (no training).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,13 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-n_seeds = 3
-n_train = 3000
-epochs = 3
-
 # %% [markdown]
 # # Table 92 (ours) — accuracy and parameters: ACL networks against the plain CNN
 #
@@ -29,6 +22,13 @@ epochs = 3
 # linear classifier), trained `epochs` epochs with Adam on `n_train` images, `n_seeds` seeds.
 # Each conv layer $l$ is an ACL with mosaic ratio $\rho_l$ (Gabor + LoG kernels); $\rho = 0$
 # everywhere is the plain CNN exactly, $\rho = 1$ everywhere an all-analytic "AnaNN".
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_seeds = 3
+n_train = 3000
+epochs = 3
 
 # %%
 import matplotlib.pyplot as plt

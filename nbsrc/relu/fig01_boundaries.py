@@ -10,14 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 2
-device = "cpu"
-grid_size = 500
-n_lines = 12
-radius = 4.0
-n_nets = 8
-
 # %% [markdown]
 # # Fig. 1 — linear regions and boundaries of a 2-5-5-1 ReLU network
 #
@@ -33,6 +25,14 @@ n_nets = 8
 # explain by a straight line to the set $P_2$ — and all of those lie on red boundaries.
 # Setting: the paper's (random weights). The seed is ours and was picked for a clean picture;
 # how often Algorithm 1 gets a 2-D network exactly right is measured below over `n_nets` seeds.
+
+# %% tags=["parameters"]
+seed = 2
+device = "cpu"
+grid_size = 500
+n_lines = 12
+radius = 4.0
+n_nets = 8
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 2
-device = "cpu"
-n_lines = 12
-radius = 4.0
-
 # %% [markdown]
 # # Fig. 2 — the two algorithms, run on a real two-dimensional network
 #
@@ -26,6 +20,12 @@ radius = 4.0
 # Instead of a drawing we run `cnnmath.relu_extract.extract` on the 2-5-5-1 network of the Fig. 1
 # notebook and draw what it did: the searched segments, the boundary points, the recovered
 # hyperplanes, the points sent to $P_2$, and the points where each walk found its boundary again.
+
+# %% tags=["parameters"]
+seed = 2
+device = "cpu"
+n_lines = 12
+radius = 4.0
 
 # %%
 import matplotlib.pyplot as plt

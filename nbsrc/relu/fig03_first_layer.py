@@ -10,16 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-max_width = 80
-mem_epochs = 1000
-mnist_epochs = 20
-mnist_width = 32
-batch_size = 1000
-lr = 1e-2
-
 # %% [markdown]
 # # Fig. 3 — recovering the first layer of trained and untrained networks (Algorithm 1)
 #
@@ -34,6 +24,16 @@ lr = 1e-2
 # the unit-normalised rows $[w, b]$ (a relative error). Scaled down: fewer widths and seeds
 # than the paper, and full-batch Adam (`lr`, `batch_size`: the paper gives neither) so that
 # training fits the chapter's CPU budget.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+max_width = 80
+mem_epochs = 1000
+mnist_epochs = 20
+mnist_width = 32
+batch_size = 1000
+lr = 1e-2
 
 # %%
 import matplotlib.pyplot as plt
@@ -50,7 +50,6 @@ runtime.seed_everything(seed)
 rng = np.random.default_rng(seed)
 widths = [10 * 2**k for k in range(int(np.log2(max_width // 10)) + 1)]  # 10, 20, 40, …
 
-
 # %%
 def layer1(net, n_lines, radius):
     """Algorithm 1 on the black box; returns the alignment score and the query count."""
@@ -58,7 +57,6 @@ def layer1(net, n_lines, radius):
     first = rx.first_layer(rx.ScalarView(oracle, np.random.default_rng(seed + 1)),
                            np.random.default_rng(seed + 2), n_lines=n_lines, radius=radius)
     return ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True), oracle.n_queries
-
 
 # %% [markdown]
 # The targets. Lines for Algorithm 1: $\lceil 4\log_2 n_1\rceil + 4$ of half-length 10 (the

@@ -10,15 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-max_width = 20
-mem_epochs = 1000
-batch_size = 1000
-lr = 1e-2
-n_test = 10000
-
 # %% [markdown]
 # # Fig. 4 — recovering the second layer (Algorithm 2) and the whole network
 #
@@ -33,6 +24,15 @@ n_test = 10000
 # Targets: 10-$w$-$w$-2 untrained ($w = 10, …,$ `max_width`) and the memorization net
 # 10-20-20-2 trained (Adam, full batch, `lr`: the paper gives no schedule). Scaled down: few
 # widths, one seed each.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+max_width = 20
+mem_epochs = 1000
+batch_size = 1000
+lr = 1e-2
+n_test = 10000
 
 # %%
 import matplotlib.pyplot as plt

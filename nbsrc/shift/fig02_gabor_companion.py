@@ -10,14 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-size = 31
-sigma = 2.5
-theta_y = 1.2
-theta_x = 0.7
-
 # %% [markdown]
 # # Fig. 2 — a real Gabor-like filter and its complex companion
 #
@@ -28,6 +20,14 @@ theta_x = 0.7
 # parts of $W$; (c, d): $|\hat V|$ and $|\hat W|$. Parameters reconstructed (the paper draws an
 # unspecified filter): $V = e^{-\|n\|^2/2\sigma^2}\cos\langle\theta, n\rangle$, $\sigma = 2.5$,
 # $\theta = (1.2, 0.7)$, on a periodic `size`² grid (odd, to avoid the Nyquist frequency).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+size = 31
+sigma = 2.5
+theta_y = 1.2
+theta_x = 0.7
 
 # %%
 import matplotlib.pyplot as plt

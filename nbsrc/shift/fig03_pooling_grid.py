@@ -10,11 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-q = 1
-
 # %% [markdown]
 # # Fig. 3 — what the max-pooling grid sees of an oscillating feature map
 #
@@ -26,6 +21,11 @@ q = 1
 # reconstructed examples (the paper's exact values are not given): (a) a generic frequency,
 # (b) $m\theta = (0, 2\pi)$ with phase $\pi$ (every grid point in a trough), (c) a low frequency
 # with the grid inside a trough.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+q = 1
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-q = 1
-n_samples = 200000
-
 # %% [markdown]
 # # Fig. 4 — spread of the pooling phases and the expected RMax–CMod gap
 #
@@ -26,6 +20,12 @@ n_samples = 200000
 # dashed unit circle is the modulus). (a) Well-spread phases give $g^{\max} \approx 1$
 # everywhere and a small $\gamma^2$ (3.63); (b) clustered phases give deep dips. Frequencies
 # reconstructed (the paper's are not given).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+q = 1
+n_samples = 200000
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-grid = 513
-q = 1
-
 # %% [markdown]
 # # Fig. 5 — the shift-invariance measure $\gamma_q(m\theta)^2$ over the frequency plane
 #
@@ -31,6 +25,12 @@ q = 1
 # $\|p\|_\infty \le q$. The map is shown for $m = 2$ (ResNet) and $m = 4$ (AlexNet), $q = 1$,
 # on a `grid`² grid of $\theta \in [-\pi, \pi]^2$, grey scale clipped at 1 as in the paper.
 # Setting: the paper's (the closed form is exact; no data).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+grid = 513
+q = 1
 
 # %%
 import matplotlib.pyplot as plt

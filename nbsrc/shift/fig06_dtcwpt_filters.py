@@ -10,10 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-
 # %% [markdown]
 # # Fig. 6 — the DT-CWPT filters (real parts)
 #
@@ -24,6 +20,10 @@ device = "cpu"
 # 19×19; $m = 4$), each at its cell $(\theta_y, \theta_x)$ of the frequency plane (Prop. B.4),
 # $\theta_y > 0$. Also checked: the transform is a tight frame (energy ×8) and is inverted
 # exactly. Setting: the paper's filters (q-shift `qshift_a`, one-sample-delay first stage).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
 
 # %%
 import matplotlib.pyplot as plt

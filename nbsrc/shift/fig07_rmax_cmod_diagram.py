@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-size = 224
-J = 3
-
 # %% [markdown]
 # # Fig. 7 — RMax and CMod operators on the DT-CWPT, with tensor shapes
 #
@@ -26,6 +20,12 @@ J = 3
 # shapes met by a 224×224 grey image for J = 3, asserted in code, and the alignment identity
 # $\operatorname{Re}\,\mathrm{CMod}_{\mathbb{C}}[n] = \mathrm{RMax}_{\text{pre-pool}}[2n]$ is checked.
 # Setting: the paper's.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+size = 224
+J = 3
 
 # %%
 import matplotlib.pyplot as plt

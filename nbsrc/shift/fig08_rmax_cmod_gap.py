@@ -10,13 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-size = 224
-per_image = 8
-batch = 8
-
 # %% [markdown]
 # # Fig. 8 — how far max pooling is from the modulus, per DT-CWPT filter, on natural images
 #
@@ -32,6 +25,13 @@ batch = 8
 # over ImageNet's 50 000 validation images (grey, centre crop 224²); ImageNet is not available
 # offline, so we use `per_image` random 224² grey crops of each of scikit-image's natural images.
 # The transform is periodic and only outputs that read no wrapped-around pixel are kept.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+size = 224
+per_image = 8
+batch = 8
 
 # %%
 import matplotlib.pyplot as plt

@@ -10,16 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-size = 224
-per_image = 8
-shift_px = 1
-subpixel = 0.5
-per_image_subpixel = 4
-batch = 8
-
 # %% [markdown]
 # # Fig. 9 — shift stability of RMax and CMod per DT-CWPT filter, on natural images
 #
@@ -34,6 +24,16 @@ batch = 8
 # $u = (0, 1)$); Theorem 4.2 says RMax is stable only where RMax ≈ CMod (Fig. 8).
 # **Substitute data** as in Fig. 8: `per_image` random 224² grey crops of each of scikit-image's
 # natural images instead of ImageNet's 50 000 validation images; periodic transform, interior outputs only.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+size = 224
+per_image = 8
+shift_px = 1
+subpixel = 0.5
+per_image_subpixel = 4
+batch = 8
 
 # %%
 import matplotlib.pyplot as plt

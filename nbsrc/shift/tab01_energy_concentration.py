@@ -10,11 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-n_fft = 256
-
 # %% [markdown]
 # # Table 1 — how Gabor-like the DT-CWPT filters are
 #
@@ -27,6 +22,11 @@ n_fft = 256
 # over the $\nearrow$ and $\searrow$ filters with the low-pass ones excluded (30 filters for
 # $J = 2$, 126 for $J = 3$). The window is searched over an `n_fft`² frequency grid.
 # Setting: the paper's (q-shift filters `qshift_a`, one-sample-delay first stage).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+n_fft = 256
 
 # %%
 import numpy as np

@@ -10,18 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-order = 5
-signal_length = 64
-inner_length = 9
-outer_length = 5
-n_seeds = 200
-max_taylor_order = 11
-composition_kernel = 5
-
 # %% [markdown]
 # # Fig. 6 — conv + sigmoid against its order-5 Volterra approximation, and a composed Volterra convolution
 #
@@ -38,6 +26,18 @@ composition_kernel = 5
 # of $5.64877 \times 10^{-7}$ for one random draw; its seed is unknown, so we show our draw and
 # the distribution over `n_seeds` draws. Setting: the paper's. One torch thread (`threads`): these
 # small tensors gain nothing from a second one.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+order = 5
+signal_length = 64
+inner_length = 9
+outer_length = 5
+n_seeds = 200
+max_taylor_order = 11
+composition_kernel = 5
 
 # %%
 import matplotlib.pyplot as plt
@@ -62,7 +62,6 @@ def draw(draw_seed: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
 def network(x, h, g):
     """The two-layer network g * sigmoid(h * x) (valid cross-correlations, as torch computes)."""
     return torch.conv1d(torch.sigmoid(torch.conv1d(x[None, None], h[None, None])), g[None, None])[0, 0]
-
 
 # %% [markdown]
 # Our draw: the network's output, its order-5 Volterra approximation, and the difference.
@@ -147,7 +146,6 @@ def direct_volterra22(inner, outer, x):
     """z = g0 + G1 * y + G2 * y^2 with y = h0 + H1 * x + H2 * x^2, evaluated layer by layer."""
     y = volterra.volterra_conv1d(inner, x)
     return volterra.volterra_conv1d(outer, y)
-
 
 # %%
 composition_errors = []

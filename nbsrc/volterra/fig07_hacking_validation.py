@@ -10,20 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-n_seeds = 5
-kernel_size = 9
-signal_length = 512
-batch = 16
-max_steps = 1000
-lr = 0.01
-tol = 1e-08
-n_heldout = 256
-n_lstsq = 64
-
 # %% [markdown]
 # # Hacking-network validation — computed vs inferred order-0/1 proxy kernels
 #
@@ -44,6 +30,20 @@ n_lstsq = 64
 # compared in that orientation. Setting: the paper's; `n_seeds` independent draws; one torch
 # thread (`threads`: the problem is too small to gain from two).
 
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+n_seeds = 5
+kernel_size = 9
+signal_length = 512
+batch = 16
+max_steps = 1000
+lr = 0.01
+tol = 1e-08
+n_heldout = 256
+n_lstsq = 64
+
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
@@ -56,7 +56,6 @@ plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
 dev = runtime.resolve_device(device)
 
-
 # %%
 def networks(draw_seed: int):
     """The two networks of one draw as ConvLayer stacks, with their closed-form (P_0, P_1)."""
@@ -66,7 +65,6 @@ def networks(draw_seed: int):
     two = [layer(h, "sigmoid"), layer(g, None)]
     three = [layer(h, "sigmoid"), layer(g, "sigmoid"), layer(f, None)]
     return {"two-layer": (two, proxy.two_layer_proxy(g, h)), "three-layer": (three, proxy.three_layer_proxy(f, g, h))}
-
 
 # %% [markdown]
 # First the closed forms themselves: they must equal the Taylor coefficients of the networks at

@@ -10,21 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-source = "npm-10k"
-epochs = 25
-lr = 0.01
-weight_decay = 0.0
-batch = 128
-hack_epochs = 4
-hack_lr = 0.01
-hack_batch = 64
-n_images = 12
-energy = 0.5
-
 # %% [markdown]
 # # MNIST: the all-sigmoid classifier and its order-one proxy kernels (hacking network)
 #
@@ -44,6 +29,21 @@ energy = 0.5
 # few epochs that recipe does not leave the sigmoid network's initial plateau (loss stuck at
 # $\ln 10$ for 60 epochs in our trials: with tiny gradients Adam follows the weight-decay term),
 # hence the larger step and no decay. One torch thread: the network is too small to gain from two.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+source = "npm-10k"
+epochs = 25
+lr = 0.01
+weight_decay = 0.0
+batch = 128
+hack_epochs = 4
+hack_lr = 0.01
+hack_batch = 64
+n_images = 12
+energy = 0.5
 
 # %%
 import matplotlib.pyplot as plt

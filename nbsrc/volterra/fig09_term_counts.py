@@ -10,15 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-pairs = "3-4,2-4,3-3,2-3,3-2,2-2"
-listed_order = 2
-listed_n = 5
-listed_m = 5
-
 # %% [markdown]
 # # Fig. 9 (number inferred) — how many outer-convolution terms stacking Volterra convolutions creates
 #
@@ -32,6 +23,15 @@ listed_m = 5
 # brute-force enumeration of the tuples and against the number of outer convolutions that
 # `volterra.compose_volterra` actually performs. Setting: the paper's six $(N, M)$ pairs; exact
 # integers, no randomness (`seed` is unused).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+pairs = "3-4,2-4,3-3,2-3,3-2,2-2"
+listed_order = 2
+listed_n = 5
+listed_m = 5
 
 # %%
 import itertools
@@ -49,7 +49,6 @@ runtime.seed_everything(seed, threads=threads)
 dev = runtime.resolve_device(device)
 nm_pairs = [tuple(int(v) for v in p.split("-")) for p in pairs.split(",")]
 print("(N, M) pairs:", nm_pairs)
-
 
 # %%
 def enumerated_counts(n: int, m: int) -> list[int]:
@@ -71,7 +70,6 @@ def performed_counts(n: int, m: int) -> list[int]:
     for call in spy.call_args_list:
         counts[sum(torch.as_tensor(h).ndim for h in call.args[1])] += 1
     return counts
-
 
 # %%
 closed = {nm: volterra.term_counts(*nm) for nm in nm_pairs}

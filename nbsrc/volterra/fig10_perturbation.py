@@ -10,18 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-signal_length = 32
-perturbed_index = 16
-epsilons = "0.5,3"
-kernel_size = 5
-max_order = 8
-n_draws = 200
-chunk = 25
-
 # %% [markdown]
 # # Fig. 10 (number inferred) — how an order-$n$ convolution reacts to a one-sample perturbation
 #
@@ -39,6 +27,18 @@ chunk = 25
 # $p_t$ the length-5 window at $t$. **Scaled down**: `n_draws` = 200 kernels per order (the
 # authors' code: 1000; the `paper` profile) to stay within the chapter's CPU budget; the same
 # kernels serve both $\varepsilon$.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+signal_length = 32
+perturbed_index = 16
+epsilons = "0.5,3"
+kernel_size = 5
+max_order = 8
+n_draws = 200
+chunk = 25
 
 # %%
 import matplotlib.pyplot as plt
@@ -59,7 +59,6 @@ ys = [x.clone() for _ in eps_list]
 for y, eps in zip(ys, eps_list):
     y[perturbed_index] += eps
 print(f"data: synthetic, x ~ N(0, I) in R^{signal_length}, unit norm; perturbation at index {perturbed_index}, ε = {eps_list}")
-
 
 # %%
 def window_powers(signal: torch.Tensor, order: int) -> torch.Tensor:
@@ -84,7 +83,6 @@ def responses(order: int) -> tuple[np.ndarray, float]:
     kernel = h[-1].reshape((kernel_size,) * order)
     direct = volterra.order_n_conv1d(kernel, x) - volterra.order_n_conv1d(kernel, ys[-1])
     return out, ((direct - diffs[-1] @ h[-1]).norm() / direct.norm()).item()
-
 
 # %%
 orders = list(range(1, max_order + 1))

@@ -10,17 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-signal_length = 500
-n_perturbed = 30
-epsilons = "0.1,0.2"
-kernel_size = 5
-max_order = 8
-chunk = 60
-
 # %% [markdown]
 # # Fig. 11 (number inferred) — an order-8 Volterra convolution of a perturbed sine
 #
@@ -33,6 +22,17 @@ chunk = 60
 # of the output against that of the input; the exact mean-square prediction for random unit
 # kernels (`volterra.perturbation_expectation`, independent orders add up) is shown beside it.
 # Setting: the paper's.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+signal_length = 500
+n_perturbed = 30
+epsilons = "0.1,0.2"
+kernel_size = 5
+max_order = 8
+chunk = 60
 
 # %%
 import matplotlib.pyplot as plt
@@ -53,7 +53,6 @@ ys = [x.clone() for _ in eps_list]
 for y, eps in zip(ys, eps_list):
     y[perturbed] += eps
 print(f"data: x = sin(linspace(0, 8π, {signal_length})); {len(perturbed)} perturbed indices {perturbed.tolist()}; ε = {eps_list}")
-
 
 # %%
 def unit_kernel(order: int) -> torch.Tensor:

@@ -10,12 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-size = 8
-
 # %% [markdown]
 # # Fig. 12 (number inferred) — what an outer convolution of all-ones kernels looks like
 #
@@ -29,6 +23,12 @@ size = 8
 # as a $225 \times 225$ matrix. Each entry counts the index tuples that reach it, so the pictures
 # are exact integers; we check them against a direct accumulation of the shifted kernels and
 # against the closed-form support and total mass $\sum G \prod_k \sum H_k$. No randomness.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+size = 8
 
 # %%
 import matplotlib.pyplot as plt
@@ -46,7 +46,6 @@ cases = {"(a) 1-D ⊛ 2-D": (ones(size), [ones(size, size)]),
          "(b) 2-D ⊛ (1-D, 1-D)": (ones(size, size), [ones(size), ones(size)]),
          "(c) 2-D ⊛ (2-D, 2-D)": (ones(size, size), [ones(size, size), ones(size, size)])}
 print(f"data: all-ones kernels of size {size}")
-
 
 # %%
 def accumulate(g: np.ndarray, hs: list[np.ndarray]) -> np.ndarray:

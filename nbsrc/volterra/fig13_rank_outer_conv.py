@@ -10,15 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-kernel_size = 9
-ranks = "1,2,3,4,6"
-n_trials = 50
-rtol = 1e-10
-
 # %% [markdown]
 # # Fig. 13 (number inferred) — the outer convolution keeps the rank of a 2-D kernel
 #
@@ -33,6 +24,15 @@ rtol = 1e-10
 # repeats the run with uniform draws, which we do not. The flip identity
 # $g \circledast (h_1, h_2) = \operatorname{flip}(\operatorname{flip}(g) \circledast (\operatorname{flip} h_1, \operatorname{flip} h_2))$,
 # the authors' other check (`oconv-check-flip`), is verified on the same draws.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+kernel_size = 9
+ranks = "1,2,3,4,6"
+n_trials = 50
+rtol = 1e-10
 
 # %%
 import matplotlib.pyplot as plt
@@ -53,7 +53,6 @@ print(f"data: synthetic Gaussian kernels, g {kernel_size}x{kernel_size} of rank 
 def unit(*shape: int) -> torch.Tensor:
     t = torch.randn(*shape, generator=gen, dtype=torch.float64, device=dev)
     return t / t.norm()
-
 
 # %%
 found, singular, flip_err = {r: [] for r in rank_list}, {}, 0.0

@@ -10,16 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-kernel_size = 9
-signal_length = 27
-cases = "3-1-1,3-3-2,3-3-5,7-5-3,7-5-5,7-5-9,7-7-7"
-n_trials = 50
-rtol = 1e-10
-
 # %% [markdown]
 # # Fig. 14 (number inferred) — rank of an outer convolution with signals a filter annihilates
 #
@@ -32,6 +22,16 @@ rtol = 1e-10
 # $A(h_1)\, g\, A(h_2)^\top$ with $\operatorname{rank} A(h_i) = \min(T_i, 9)$, so its rank is
 # $\min(r, T_1, T_2)$ — the legend of the authors' figure. The authors' seven $(r, T_1, T_2)$
 # cases, `n_trials` Gaussian draws each (the code's uniform variant is not repeated).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+kernel_size = 9
+signal_length = 27
+cases = "3-1-1,3-3-2,3-3-5,7-5-3,7-5-5,7-5-9,7-7-7"
+n_trials = 50
+rtol = 1e-10
 
 # %%
 import matplotlib.pyplot as plt
@@ -58,7 +58,6 @@ def interior(r: int, t1: int, t2: int) -> torch.Tensor:
     hs = [torch.tensor(volterra.annihilated_signal(t + 1, signal_length, rng), device=dev) for t in (t1, t2)]
     full = volterra.outer_conv(g / g.norm(), [h / h.norm() for h in hs])
     return full[kernel_size:-kernel_size, kernel_size:-kernel_size]
-
 
 # %%
 found, singular, predicted = {}, {}, {c: min(*c, kernel_size) for c in case_list}

@@ -10,16 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-kernel_size = 7
-image_size = 32
-cases = "1-1,1-2,2-2,3-1,2-3,3-4"
-n_trials = 50
-rtol = 1e-10
-
 # %% [markdown]
 # # Fig. 15 (number inferred) — rank of a low-rank kernel convolved with a low-rank image
 #
@@ -30,6 +20,16 @@ rtol = 1e-10
 # products, of rank $k r$ for generic factors (the 2-D case of the outer-convolution rank rule).
 # The authors' six $(k, r)$ pairs, `n_trials` draws each, Gaussian factors (the code's uniform
 # variant is not repeated).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+kernel_size = 7
+image_size = 32
+cases = "1-1,1-2,2-2,3-1,2-3,3-4"
+n_trials = 50
+rtol = 1e-10
 
 # %%
 import matplotlib.pyplot as plt
@@ -51,7 +51,6 @@ def low_rank(size: int, rank: int) -> torch.Tensor:
     u, v = (torch.randn(size, rank, generator=gen, dtype=torch.float64, device=dev) for _ in range(2))
     m = u @ v.T
     return m / m.norm()
-
 
 # %%
 found, singular = {}, {}

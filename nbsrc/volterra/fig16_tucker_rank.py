@@ -10,13 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-n_trials = 1
-rtol = 1e-10
-
 # %% [markdown]
 # # Fig. 16 (number inferred) — mode ranks of an outer convolution of Tucker tensors
 #
@@ -37,6 +30,13 @@ rtol = 1e-10
 # rank $3\, r_a(H_k)$, i.e. $6, 6$ for $H_3$ and $6, 9, 12$ for $H_4$ (each below the axis length).
 # Gaussian draws (the code's uniform variant is not repeated); `n_trials` = 1 draw at book scale,
 # as in the authors' code (about 1–2 s per draw), 20 in the `paper` profile.
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+n_trials = 1
+rtol = 1e-10
 
 # %%
 import matplotlib.pyplot as plt
@@ -69,7 +69,6 @@ def mode_singular_values(t: torch.Tensor) -> list[np.ndarray]:
         r = torch.linalg.qr(torch.movedim(t, k, 0).reshape(t.shape[k], -1).T, mode="r").R
         out.append(np.linalg.svd(r.cpu().numpy(), compute_uv=False))
     return out
-
 
 # %%
 g_shape, g_ranks = (3, 3, 3, 3), (2, 3, 3, 2)

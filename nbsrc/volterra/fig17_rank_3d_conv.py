@@ -10,17 +10,6 @@
 #     name: python3
 # ---
 
-# %% tags=["parameters"]
-seed = 0
-device = "cpu"
-threads = 1
-image_size = 28
-kernel_size = 6
-image_ranks = "3,2,4"
-kernel_ranks = "2,4,3"
-n_trials = 10
-rtol = 1e-10
-
 # %% [markdown]
 # # Fig. 17 (number inferred) — mode ranks of a 3-D convolution of Tucker tensors
 #
@@ -32,6 +21,17 @@ rtol = 1e-10
 # products $3 \cdot 2, 2 \cdot 4, 4 \cdot 3 = 6, 8, 12$ (generic factors). Checked by the singular
 # values of the three mode unfoldings, `n_trials` Gaussian draws (the code's uniform variant is not
 # repeated).
+
+# %% tags=["parameters"]
+seed = 0
+device = "cpu"
+threads = 1
+image_size = 28
+kernel_size = 6
+image_ranks = "3,2,4"
+kernel_ranks = "2,4,3"
+n_trials = 10
+rtol = 1e-10
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,7 +56,6 @@ def tucker(size: int, ranks: list[int]) -> torch.Tensor:
         u = torch.randn(size, r, generator=gen, dtype=torch.float64, device=dev)
         t = torch.movedim(torch.tensordot(t, u, dims=([k], [1])), -1, k)
     return t / t.norm()
-
 
 # %%
 predicted = [a * b for a, b in zip(img_r, ker_r)]
