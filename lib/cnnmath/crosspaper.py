@@ -27,6 +27,7 @@ from torch import Tensor, nn
 
 from cnnmath.analytic import AnalyticConv2d
 from cnnmath.relu_nets import ReLUNet
+from cnnmath.shift import max_pool_centred, relative_distance
 from cnnmath.volterra import taylor_coefficients
 
 __all__ = [
@@ -141,8 +142,6 @@ def bank_shift_ratios(x: Tensor, x_shifted: Tensor, kernels: Tensor, m: int = 2,
     input's size, a multiple of ``2m``); ``border`` pooled outputs are dropped on each side, where
     the padding or the periodic pooling of :func:`cnnmath.shift.max_pool_centred` reach.
     """
-    from cnnmath.shift import max_pool_centred
-
     if x.shape != x_shifted.shape or x.dim() != 3:
         raise ValueError(f"x and x_shifted must both be (N, H, W), got {tuple(x.shape)} and {tuple(x_shifted.shape)}")
     k = kernels.shape[-1]
@@ -153,5 +152,4 @@ def bank_shift_ratios(x: Tensor, x_shifted: Tensor, kernels: Tensor, m: int = 2,
     maps = [max_pool_centred(F.conv2d(v.unsqueeze(1), w, stride=m, padding=k // 2), q) for v in (x, x_shifted)]
     if border:
         maps = [u[..., border:-border, border:-border] for u in maps]
-    ratio = torch.linalg.vector_norm(maps[1] - maps[0], dim=(-2, -1)) / torch.linalg.vector_norm(maps[0], dim=(-2, -1))
-    return ratio.mean(0)
+    return relative_distance(maps[1], maps[0], maps[0]).mean(0)
