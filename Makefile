@@ -24,16 +24,16 @@ data: venv  ## fetch and verify the offline datasets
 	$(PY) -m cnnmath.data
 
 notebooks: venv  ## execute every notebook with the book profile (papermill, atomic writes)
-	$(PY) -m cnnmath.reproduce --profile book
+	$(PY) -m cnnmath.book.reproduce --profile book
 
-toc: venv  ## regenerate _toc.yml from lib/cnnmath/profiles
-	$(PY) -m cnnmath.catalog toc
+toc: venv  ## regenerate _toc.yml from lib/cnnmath/book/profiles
+	$(PY) -m cnnmath.book.catalog toc
 
 scorecard: venv  ## regenerate book/scorecard.md from the executed notebooks, print it
-	$(PY) -m cnnmath.scorecard
+	$(PY) -m cnnmath.book.scorecard
 
 assets: venv  ## web assets the book serves itself (MathJax, from npm, checksummed)
-	$(PY) -m cnnmath.assets _assets/mathjax
+	$(PY) -m cnnmath.book.assets _assets/mathjax
 
 html: assets  ## build the HTML book (no execution)
 	$(VENV)/bin/jupyter-book build . --path-output book -W -n --keep-going
@@ -42,7 +42,7 @@ bench: venv  ## side-by-side benchmarks (not part of make test), then book/perfo
 	$(PY) -m pip install --quiet -e ".[book,bench]"
 	$(PY) -m pip install --quiet --no-deps dtcwt==0.14.0
 	for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
-	$(PY) -m cnnmath.bench
+	$(PY) -m cnnmath.book.bench
 
 clean:
 	rm -rf book/_build _runs .pytest_cache

@@ -10,8 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from cnnmath.bench import record
-from cnnmath.catalog import repo_root
+from cnnmath.book.bench import record
+from cnnmath.book.catalog import repo_root
 
 GOALS = {"make book": 15 * 60, "make test": 30 * 60}
 

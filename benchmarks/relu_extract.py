@@ -2,7 +2,7 @@
 
 The paper's query-complexity paragraph (after Theorem 3) expects layer 1 to need
 ``O(n_in · Σ n_i · log n_1)`` queries: linear in the number of neurons at fixed ``n_in``, up to
-the ``log n_1`` lines. This script runs Algorithm 1 (:func:`cnnmath.relu_extract.first_layer`)
+the ``log n_1`` lines. This script runs Algorithm 1 (:func:`cnnmath.relu.extract.first_layer`)
 on untrained 10-w-w-1 networks and fits ``log(queries)`` and ``log(seconds)`` against
 ``log(n_1 · lines)`` and ``log n_1``. Seconds are split into the time the simulated oracle
 spends evaluating the target network (``∝ queries × n_1²`` here, not the attacker's cost) and
@@ -18,10 +18,10 @@ import time
 
 import numpy as np
 
-from cnnmath import relu_align as ra
-from cnnmath import relu_extract as rx
-from cnnmath.bench import record
-from cnnmath.relu_nets import Oracle, random_relu_net
+from cnnmath.relu import align as ra
+from cnnmath.relu import extract as rx
+from cnnmath.book.bench import record
+from cnnmath.relu.nets import Oracle, random_relu_net
 
 
 def run(width: int, seed: int, n_in: int = 10) -> tuple[int, int, int, float, float]:

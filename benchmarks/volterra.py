@@ -1,7 +1,7 @@
 """Proxy kernels in closed form vs the autograd baseline, for the paper's networks (Li et al., JMLR 2022).
 
-Times ``cnnmath.proxy.proxy_kernels`` (the composition rules, layer by layer) against
-``cnnmath.proxy.autograd_proxy_kernels`` (network output, Jacobian and Hessian / 2 at x = 0 by
+Times ``cnnmath.volterra.proxy.proxy_kernels`` (the composition rules, layer by layer) against
+``cnnmath.volterra.proxy.autograd_proxy_kernels`` (network output, Jacobian and Hessian / 2 at x = 0 by
 ``torch.autograd.functional``) for the order-1 and order-2 proxy kernels of
 
 - the 1-D two-layer network ``g * σ(h * x)`` and three-layer ``f * σ(g * σ(h * x))`` (kernels of 9),
@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 import torch
 
-from cnnmath import proxy, volterra_nets
-from cnnmath.bench import best_time, record
+from cnnmath.volterra import proxy, nets
+from cnnmath.book.bench import best_time, record
 
 
 def networks() -> dict[str, tuple[list[proxy.ConvLayer], tuple[int, ...]]]:
@@ -26,7 +26,7 @@ def networks() -> dict[str, tuple[list[proxy.ConvLayer], tuple[int, ...]]]:
     h, g, f = (v / v.norm() for v in torch.randn(3, 9, generator=gen, dtype=torch.float64))
     layer = lambda k, act: proxy.ConvLayer(k[None, None], None, 1, act)  # noqa: E731
     torch.manual_seed(0)
-    mnist = volterra_nets.SigmoidClassifier().double().proxy_layers(3)
+    mnist = nets.SigmoidClassifier().double().proxy_layers(3)
     return {
         "1-D two-layer": ([layer(h, "sigmoid"), layer(g, None)], (1, 17)),
         "1-D three-layer": ([layer(h, "sigmoid"), layer(g, "sigmoid"), layer(f, None)], (1, 25)),

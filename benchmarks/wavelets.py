@@ -28,9 +28,9 @@ import warnings
 import numpy as np
 import torch
 
-from cnnmath import bench, wavelets
+from cnnmath.book import bench
 
-
+from cnnmath.shift import dtcwpt
 def _numpy2_aliases() -> None:
     """Restore the two NumPy 1 aliases that ``dtcwt`` 0.14 calls (removed in NumPy 2.0)."""
     if not hasattr(np, "asfarray"):
@@ -44,9 +44,9 @@ def throughput(x: torch.Tensor, levels: int, repeat: int) -> list[tuple[str, flo
     from pytorch_wavelets import DTCWTForward, DTCWTInverse
 
     rows = []
-    pyr = wavelets.dtcwt2(x, levels)
-    rows.append(("cnnmath dtcwt2 (torch)", bench.best_time(lambda: wavelets.dtcwt2(x, levels), repeat),
-                 bench.best_time(lambda: wavelets.idtcwt2(pyr), repeat)))
+    pyr = dtcwpt.dtcwt2(x, levels)
+    rows.append(("cnnmath dtcwt2 (torch)", bench.best_time(lambda: dtcwpt.dtcwt2(x, levels), repeat),
+                 bench.best_time(lambda: dtcwpt.idtcwt2(pyr), repeat)))
     fwd = DTCWTForward(J=levels, biort="near_sym_b", qshift="qshift_b")
     inv = DTCWTInverse(biort="near_sym_b", qshift="qshift_b")
     x4 = x[:, None]
@@ -62,9 +62,9 @@ def throughput(x: torch.Tensor, levels: int, repeat: int) -> list[tuple[str, flo
     pyramids = [tr.forward(im, nlevels=levels) for im in images]
     rows.append(("dtcwt Transform2d (numpy)", bench.best_time(lambda: [tr.forward(im, nlevels=levels) for im in images], repeat),
                  bench.best_time(lambda: [tr.inverse(p) for p in pyramids], repeat)))
-    z = wavelets.dtcwpt2(x, levels)
-    rows.append(("cnnmath dtcwpt2, packets (no peer)", bench.best_time(lambda: wavelets.dtcwpt2(x, levels), repeat),
-                 bench.best_time(lambda: wavelets.idtcwpt2(z, levels), repeat)))
+    z = dtcwpt.dtcwpt2(x, levels)
+    rows.append(("cnnmath dtcwpt2, packets (no peer)", bench.best_time(lambda: dtcwpt.dtcwpt2(x, levels), repeat),
+                 bench.best_time(lambda: dtcwpt.idtcwpt2(z, levels), repeat)))
     return rows
 
 
@@ -76,13 +76,13 @@ def agreement(levels: int) -> dict[str, float]:
     from dtcwt.coeffs import qshift
 
     h0a, h0b, _, _, h1a, h1b, _, _ = (c.ravel() for c in qshift("qshift_a"))
-    f = wavelets._filters()
+    f = dtcwpt._filters()
     out = {"filters vs dtcwt qshift_a": max(np.abs(f["h1"] - h0b).max(), np.abs(f["h2"] - h0a).max(),
                                             np.abs(f["g1"] + h1b).max(), np.abs(f["g2"] - h1a).max())}
     x = torch.randn(2, 128, 128, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     for tree, idx, first, rest in (("aa", 0, "1fs", "1"), ("bb", 3, "2fs", "2")):  # lowpass index: aa, ab, ba, bb
         ref, worst = x, 0.0
-        ours = [wavelets.dtcwt2(x, j).lowpass[:, idx] for j in range(1, levels + 1)]
+        ours = [dtcwpt.dtcwt2(x, j).lowpass[:, idx] for j in range(1, levels + 1)]
         for j in range(levels):
             lo, hi = (f[("h" if k == 0 else "g") + (first if j == 0 else rest)][::-1].copy() for k in (0, 1))
             dwt = DWTForward(J=1, wave=(lo, hi), mode="periodization").double()

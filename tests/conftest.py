@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from cnnmath.assets import install_mathjax
-from cnnmath.catalog import repo_root
+from cnnmath.book.assets import install_mathjax
+from cnnmath.book.catalog import repo_root
 
 TOY_SOURCE = '''# %% tags=["parameters"]
 seed = 0
@@ -25,7 +25,7 @@ fail = False
 # # Fig. 1 — a toy figure
 
 # %%
-from cnnmath.claims import claim
+from cnnmath.book.claims import claim
 if fail:
     raise RuntimeError("the toy notebook was asked to fail")
 value = scale * n
@@ -61,7 +61,7 @@ def make_project(root: Path, yaml_replace: tuple[str, str] = ("", ""), first_cel
     (root / "nbsrc" / "toy").mkdir(parents=True)
     (root / "nbsrc" / "toy" / "fig01_value.py").write_text(source)
     (root / "nbsrc" / "toy" / "fig02_other.py").write_text(source)
-    profiles = root / "lib" / "cnnmath" / "profiles"
+    profiles = root / "lib" / "cnnmath" / "book" / "profiles"
     profiles.mkdir(parents=True)
     (profiles / "order.txt").write_text("toy\n")
     (profiles / "toy.yaml").write_text(yaml_text)

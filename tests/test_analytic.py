@@ -1,4 +1,4 @@
-"""Tests of cnnmath.analytic: the ACK closed forms, their gradients, and the ACL as a Conv2d.
+"""Tests of cnnmath.analytic.layer: the ACK closed forms, their gradients, and the ACL as a Conv2d.
 
 The ACL is reconstructed (the paper's body was not readable), so these tests pin the
 reconstruction of ``shared/papers/notes/acl.md`` §1 and its acceptance checks §4.
@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnnmath import analytic as A
-
+from cnnmath.analytic import layer as A
 TOL = 1e3 * torch.finfo(torch.float64).eps  # ≈ 2e-13
 
 

@@ -1,4 +1,4 @@
-"""Tests of cnnmath.analytic_nets: the small ACL networks, their data subsets and training."""
+"""Tests of cnnmath.analytic.nets: the small ACL networks, their data subsets and training."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cnnmath import analytic as A
-from cnnmath import analytic_nets as N
+from cnnmath.analytic import layer as A
+from cnnmath.analytic import nets as N
 from cnnmath.data import Split
 
 

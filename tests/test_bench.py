@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from cnnmath import bench
-from cnnmath.catalog import repo_root
+from cnnmath.book import bench
+from cnnmath.book.catalog import repo_root
 
 
 def test_a_record_renders_as_a_table_with_its_machine(tmp_path, capsys) -> None:
@@ -36,4 +36,4 @@ def test_best_time_is_the_fastest_round_per_call() -> None:
 def test_performance_page_is_up_to_date() -> None:
     root = repo_root()
     page = (root / "book" / "performance.md").read_text(encoding="utf-8")
-    assert page == bench.render(bench.load_records(root)), "run `python -m cnnmath.bench`"
+    assert page == bench.render(bench.load_records(root)), "run `python -m cnnmath.book.bench`"

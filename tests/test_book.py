@@ -5,8 +5,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from cnnmath.catalog import load_catalog, repo_root
-from cnnmath.claims import read_claims
+from cnnmath.book.catalog import load_catalog, repo_root
+from cnnmath.book.claims import read_claims
 
 ROOT = repo_root()
 PAPERS = load_catalog(ROOT)

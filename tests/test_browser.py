@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from cnnmath.catalog import load_catalog, repo_root
-from cnnmath.claims import read_claims
+from cnnmath.book.catalog import load_catalog, repo_root
+from cnnmath.book.claims import read_claims
 
 ROOT = repo_root()
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

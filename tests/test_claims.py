@@ -4,7 +4,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from cnnmath.claims import claim, format_value, parse_claim_line, read_claims
+from cnnmath.book.claims import claim, format_value, parse_claim_line, read_claims
 
 
 def test_claim_prints_one_stable_line(capsys) -> None:
@@ -77,7 +77,7 @@ def test_a_claim_ending_a_cell_displays_nothing_but_its_line(capsys) -> None:
 
     shell = InteractiveShell.instance()
     result = shell.run_cell(
-        "from cnnmath.claims import claim\n"
+        "from cnnmath.book.claims import claim\n"
         "claim('a.b.c', ours=1.0, paper=1.0, holds=True, condition='= 1')"
     )
     assert result.success and result.result is not None

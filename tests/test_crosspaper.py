@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnmath.crosspaper import ACLTemplateNet, HeadCNN, bank_shift_ratios, head_network, template_proxy_kernels
+from cnnmath.cross.experiments import ACLTemplateNet, HeadCNN, bank_shift_ratios, head_network, template_proxy_kernels
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ import numpy as np
 import pytest
 
 from cnnmath import data
-
-
 def write_idx(path, array: np.ndarray, compress: bool) -> None:
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
     payload = header + array.astype(np.uint8).tobytes()

@@ -4,7 +4,7 @@ import tomllib
 
 import yaml
 
-from cnnmath.catalog import repo_root
+from cnnmath.book.catalog import repo_root
 
 
 def test_pyproject_and_environment_yml_agree() -> None:

@@ -6,9 +6,9 @@ import jupytext
 import nbformat
 import pytest
 
-from cnnmath.catalog import load_catalog, repo_root, toc
-from cnnmath.claims import read_claims
-from cnnmath.scorecard import collect, render, render_summary
+from cnnmath.book.catalog import load_catalog, repo_root, toc
+from cnnmath.book.claims import read_claims
+from cnnmath.book.scorecard import collect, render, render_summary
 
 ROOT = repo_root()
 PAPERS = load_catalog(ROOT)
@@ -27,7 +27,7 @@ def code_cells(nb: nbformat.NotebookNode) -> list[str]:
 @pytest.mark.parametrize("entry", ENTRIES, ids=IDS)
 def test_executed_notebook_matches_its_source(entry) -> None:
     executed = entry.executed(ROOT)
-    assert executed.exists(), f"{executed.relative_to(ROOT)} missing: run `python -m cnnmath.reproduce {entry.key}`"
+    assert executed.exists(), f"{executed.relative_to(ROOT)} missing: run `python -m cnnmath.book.reproduce {entry.key}`"
     ours = code_cells(nbformat.read(str(executed), as_version=4))
     source = code_cells(jupytext.read(entry.source(ROOT)))
     assert ours == source, f"{executed.relative_to(ROOT)} is stale: re-execute it from its source"

@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cnnmath import proxy, volterra, volterra_nets
-
-
+from cnnmath.volterra import proxy, conv, nets
 pytestmark = pytest.mark.usefixtures("float64_default")
 
 
@@ -76,7 +74,7 @@ def test_mnist_classifier_layer3_kernel_is_the_interior_jacobian() -> None:
     """The order-0/1 proxy kernels of layers 1..3 equal F(0) and the Jacobian of the interior output (1, 1):
     non-zero only on the 15×15 window at rows/cols 5..19, where padding is never read."""
     torch.manual_seed(0)
-    model = volterra_nets.SigmoidClassifier().double()
+    model = nets.SigmoidClassifier().double()
     p0, p1 = proxy.proxy_kernels(model.proxy_layers(3), order=1)
     assert p1.shape == (10, 1, 15, 15)
     zero = torch.zeros(1, 1, 28, 28)
@@ -117,7 +115,7 @@ def test_three_layer_closed_form_and_its_taylor_truncation() -> None:
     torch.testing.assert_close(p1, r1[0, 0], rtol=0, atol=1e-12)
     t0, t1 = proxy.three_layer_proxy(f, g, h, taylor_order=5)
     u, a7 = g.sum().item() / 2, 17 / 80640
-    slope = volterra.taylor_coefficients("sigmoid", 1, u)[1]
+    slope = conv.taylor_coefficients("sigmoid", 1, u)[1]
     assert abs(t0 - p0).item() == pytest.approx(a7 * abs(f.sum().item()) * abs(u) ** 7, rel=0.1)
     assert (t1 - p1).norm().item() == pytest.approx(7 * a7 * u**6 * p1.norm().item() / slope, rel=0.1)
 
@@ -161,7 +159,7 @@ def test_hack_errors_mean_shift_is_the_trace_of_the_order2_kernel() -> None:
 
 
 def test_classifier_has_the_papers_parameter_count_and_shapes() -> None:
-    model = volterra_nets.SigmoidClassifier()
+    model = nets.SigmoidClassifier()
     assert sum(p.numel() for p in model.parameters()) == 2940
     x = torch.rand(3, 1, 28, 28)
     assert model.features(x, 3).shape == (3, 10, 3, 3) and model(x).shape == (3, 10)
@@ -174,18 +172,18 @@ def test_kernel_patch_equals_the_authors_fourier_form() -> None:
     image, kernel = torch.rand(28, 28, generator=gen), torch.randn(15, 15, generator=gen)
     diff = torch.fft.ifft2(torch.fft.fft2(kernel, s=(28, 28)) - torch.fft.fft2(image)).real
     ref = image + 0.5 * (diff - diff.min()) / (diff.max() - diff.min())
-    torch.testing.assert_close(volterra_nets.kernel_patch(image, kernel), ref, rtol=0, atol=1e-12)
+    torch.testing.assert_close(nets.kernel_patch(image, kernel), ref, rtol=0, atol=1e-12)
 
 
 def test_hacker_geometry_matches_the_first_three_layers_and_training_lowers_its_error() -> None:
     """Conv2d(1, 10, 15, stride 8, padding 3) maps 28×28 to the 10×3×3 layer-3 output; fitting lowers the MSE."""
     torch.manual_seed(1)
-    model = volterra_nets.SigmoidClassifier()
+    model = nets.SigmoidClassifier()
     images = torch.rand(128, 1, 28, 28, generator=torch.Generator().manual_seed(2))
     torch.manual_seed(3)
     untrained = torch.nn.Conv2d(1, 10, 15, stride=8, padding=3)
     torch.manual_seed(3)  # the same initial weights as `untrained`
-    hacker = volterra_nets.hack_layer3(model, images, 5, torch.Generator().manual_seed(4), batch=16)
+    hacker = nets.hack_layer3(model, images, 5, torch.Generator().manual_seed(4), batch=16)
     target = model.features(images, 3).detach()
     assert hacker(images).shape == target.shape == (128, 10, 3, 3)
     mse = lambda conv: ((conv(images) - target) ** 2).mean().item()  # noqa: E731
@@ -194,12 +192,12 @@ def test_hacker_geometry_matches_the_first_three_layers_and_training_lowers_its_
 
 def test_patch_predictions_patch_each_image_with_its_kernel() -> None:
     torch.manual_seed(5)
-    model = volterra_nets.SigmoidClassifier()
+    model = nets.SigmoidClassifier()
     gen = torch.Generator().manual_seed(6)
     images, patches = torch.rand(3, 28, 28, generator=gen), torch.randn(3, 15, 15, generator=gen)
-    patched, clean, after, logits = volterra_nets.patch_predictions(model, images, patches, 0.5)
+    patched, clean, after, logits = nets.patch_predictions(model, images, patches, 0.5)
     for i in range(3):
-        torch.testing.assert_close(patched[i], volterra_nets.kernel_patch(images[i], patches[i], 0.5))
+        torch.testing.assert_close(patched[i], nets.kernel_patch(images[i], patches[i], 0.5))
     torch.testing.assert_close(clean[:, 0], model(images[:, None]).argmax(1))
     torch.testing.assert_close(logits[:, 1], model(patched[:, None]).topk(2, dim=1).values)
     assert after.shape == (3, 2)
@@ -209,7 +207,7 @@ def test_pick_correct_only_picks_correct_items() -> None:
     rng = np.random.default_rng(0)
     labels = rng.integers(0, 10, 200)
     predicted = np.where(rng.random(200) < 0.7, labels, (labels + 1) % 10)
-    picked = volterra_nets.pick_correct(predicted, labels, 12, rng)
+    picked = nets.pick_correct(predicted, labels, 12, rng)
     assert len(set(picked.tolist())) == 12 and (predicted[picked] == labels[picked]).all()
 
 

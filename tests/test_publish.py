@@ -3,8 +3,8 @@
 import pytest
 import yaml
 
-from cnnmath.catalog import repo_root
-from cnnmath.publish import BINDER, COLAB, with_launch_buttons
+from cnnmath.book.catalog import repo_root
+from cnnmath.book.publish import BINDER, COLAB, with_launch_buttons
 
 
 def test_launch_buttons_are_added_without_losing_the_config() -> None:

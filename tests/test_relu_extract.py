@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from cnnmath import relu_align as ra
-from cnnmath import relu_extract as rx
-from cnnmath.relu_nets import Oracle, OracleError, ReLUNet, random_relu_net
+from cnnmath.relu import align as ra
+from cnnmath.relu import extract as rx
+from cnnmath.relu.nets import Oracle, OracleError, ReLUNet, random_relu_net
 
 
 def _net(sizes, seed):

@@ -5,9 +5,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from cnnmath import reproduce
-from cnnmath.catalog import CatalogError, load_catalog, toc
-from cnnmath.claims import read_claims
+from cnnmath.book import reproduce
+from cnnmath.book.catalog import CatalogError, load_catalog, toc
+from cnnmath.book.claims import read_claims
 
 def run(project: Path, *argv: str) -> list[reproduce.Job]:
     return reproduce.plan(list(argv), root=project)

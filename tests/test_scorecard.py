@@ -2,8 +2,8 @@
 
 import nbformat
 
-from cnnmath.catalog import load_catalog
-from cnnmath.scorecard import collect, render, render_summary, summary
+from cnnmath.book.catalog import load_catalog
+from cnnmath.book.scorecard import collect, render, render_summary, summary
 
 
 def write_executed(root, name: str, lines: list[str]) -> None:

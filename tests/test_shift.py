@@ -1,13 +1,11 @@
-"""Tests of RMax / CMod and the shift-invariance measures (cnnmath.shift)."""
+"""Tests of RMax / CMod and the shift-invariance measures (cnnmath.shift.pooling)."""
 
 import numpy as np
 import pytest
 import torch
 
-from cnnmath import shift as sh
-from cnnmath import wavelets as wv
-
-
+from cnnmath.shift import pooling as sh
+from cnnmath.shift import dtcwpt as wv
 @pytest.fixture
 def noise():
     return torch.randn(12, 64, 64, dtype=torch.float64, generator=torch.Generator().manual_seed(0))

@@ -1,11 +1,10 @@
-"""Tests of the DT-CWT / DT-CWPT (cnnmath.wavelets): exactness, tight frame, analyticity, kernels."""
+"""Tests of the DT-CWT / DT-CWPT (cnnmath.shift.dtcwpt): exactness, tight frame, analyticity, kernels."""
 
 import numpy as np
 import pytest
 import torch
 
-from cnnmath import wavelets as wv
-
+from cnnmath.shift import dtcwpt as wv
 F64_TOL = 1e-12
 
 

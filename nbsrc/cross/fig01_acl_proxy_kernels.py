@@ -47,10 +47,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import analytic, data, plotting, runtime
-from cnnmath.analytic_nets import accuracy, as_tensors, train_classifier
-from cnnmath.claims import claim
-from cnnmath.crosspaper import ACLTemplateNet, template_proxy_kernels
+from cnnmath import data, plotting, runtime
+
+from cnnmath.analytic import layer
+from cnnmath.analytic.nets import accuracy, as_tensors, train_classifier
+from cnnmath.book.claims import claim
+from cnnmath.cross.experiments import ACLTemplateNet, template_proxy_kernels
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -63,7 +65,7 @@ model = ACLTemplateNet(channels=channels, kernel_size=kernel_size)
 losses = train_classifier(model, d.x_train, d.y_train, epochs=epochs, lr=lr, seed=seed, device=dev)
 acc = accuracy(model, d.x_test, d.y_test, device=dev)
 conv_params = channels * (kernel_size**2 + 1)
-acl_params = analytic.parameter_count(model.acl)
+acl_params = layer.parameter_count(model.acl)
 print(f"training loss per epoch: {np.round(losses, 3).tolist()}; test accuracy {acc:.4f}")
 print(f"first layer: {acl_params} parameters as an ACL, {conv_params} as an ordinary Conv2d")
 

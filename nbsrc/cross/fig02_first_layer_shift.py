@@ -43,15 +43,17 @@ import numpy as np
 import torch
 from scipy.stats import spearmanr
 
-from cnnmath import data, plotting, runtime, shift, wavelets
-from cnnmath.analytic_nets import SmallCNN, accuracy, as_tensors, train_classifier
-from cnnmath.claims import claim
-from cnnmath.crosspaper import bank_shift_ratios
+from cnnmath import data, plotting, runtime
+
+from cnnmath.shift import pooling, dtcwpt
+from cnnmath.analytic.nets import SmallCNN, accuracy, as_tensors, train_classifier
+from cnnmath.book.claims import claim
+from cnnmath.cross.experiments import bank_shift_ratios
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-x, x_shift = (torch.as_tensor(a) for a in shift.natural_crops(crop, crops_per_image, 1, rng))
+x, x_shift = (torch.as_tensor(a) for a in pooling.natural_crops(crop, crops_per_image, 1, rng))
 d = as_tensors(data.mnist(mnist_source), n_train=n_train, seed=seed)
 print(f"{len(x)} crops of {crop}x{crop} from scikit-image's {', '.join(data.NATURAL_IMAGES)}; MNIST: {d}")
 
@@ -71,13 +73,13 @@ print({k: round(v, 4) for k, v in accs.items()})
 
 # %%
 ratios = {name: bank_shift_ratios(x, x_shift, w).numpy() for name, w in banks.items()}
-freqs = {name: np.linalg.norm(wavelets.centre_frequencies(w.numpy()), axis=-1) for name, w in banks.items()}
-y_max, y_mod = shift.dtcwpt_rmax_cmod(torch.cat([x, x_shift]), J=2)
-a, b = shift.interior_range(crop, J=2)
+freqs = {name: np.linalg.norm(dtcwpt.centre_frequencies(w.numpy()), axis=-1) for name, w in banks.items()}
+y_max, y_mod = pooling.dtcwpt_rmax_cmod(torch.cat([x, x_shift]), J=2)
+a, b = pooling.interior_range(crop, J=2)
 for name, y in (("DT-CWPT RMax", y_max), ("DT-CWPT CMod", y_mod)):
     y = y[..., a:b, a:b]
-    ratios[name] = shift.relative_distance(y[len(x):], y[: len(x)], y[: len(x)]).mean(0).flatten().numpy()
-    freqs[name] = np.linalg.norm(wavelets.dtcwpt_filters(2)[1], axis=-1).flatten()
+    ratios[name] = pooling.relative_distance(y[len(x):], y[: len(x)], y[: len(x)]).mean(0).flatten().numpy()
+    freqs[name] = np.linalg.norm(dtcwpt.dtcwpt_filters(2)[1], axis=-1).flatten()
 for name in ratios:
     print(f"{name:13s} mean ρ = {ratios[name].mean():.3f}  (min {ratios[name].min():.3f}, max {ratios[name].max():.3f})")
 

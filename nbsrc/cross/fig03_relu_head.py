@@ -37,12 +37,12 @@ import numpy as np
 import torch
 
 from cnnmath import data, plotting, runtime
-from cnnmath.analytic_nets import accuracy, as_tensors, train_classifier
-from cnnmath.claims import claim
-from cnnmath.crosspaper import HeadCNN, head_network
-from cnnmath.relu_align import canonical, fidelity, score_first_layer
-from cnnmath.relu_extract import extract
-from cnnmath.relu_nets import Oracle
+from cnnmath.analytic.nets import accuracy, as_tensors, train_classifier
+from cnnmath.book.claims import claim
+from cnnmath.cross.experiments import HeadCNN, head_network
+from cnnmath.relu.align import canonical, fidelity, score_first_layer
+from cnnmath.relu import extract
+from cnnmath.relu.nets import Oracle
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)

@@ -17,7 +17,7 @@
 # the local hyperplane at each, and keeps it if `TestHyperplane` finds it again far away
 # (✓ straight, ✗ bent); (right) Algorithm 2 starts from an unused boundary point $p_1$ and follows
 # the bent boundary from region to region ($p_2, p_3, \dots$), reading a weight at each bend.
-# Instead of a drawing we run `cnnmath.relu_extract.extract` on the 2-5-5-1 network of the Fig. 1
+# Instead of a drawing we run `cnnmath.relu.extract.extract` on the 2-5-5-1 network of the Fig. 1
 # notebook and draw what it did: the searched segments, the boundary points, the recovered
 # hyperplanes, the points sent to $P_2$, and the points where each walk found its boundary again.
 
@@ -32,10 +32,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnmath import plotting, runtime
-from cnnmath import relu_align as ra
-from cnnmath import relu_extract as rx
-from cnnmath.claims import claim
-from cnnmath.relu_nets import Oracle, random_relu_net
+from cnnmath.relu import align as ra
+from cnnmath.relu import extract as rx
+from cnnmath.book.claims import claim
+from cnnmath.relu.nets import Oracle, random_relu_net
 
 plotting.use_style()
 runtime.seed_everything(seed)

@@ -39,10 +39,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnmath import plotting, runtime
-from cnnmath import relu_align as ra
-from cnnmath import relu_extract as rx
-from cnnmath.claims import claim
-from cnnmath.relu_nets import Oracle, memorization_data, random_relu_net, train_relu_net
+from cnnmath.relu import align as ra
+from cnnmath.relu import extract as rx
+from cnnmath.book.claims import claim
+from cnnmath.relu.nets import Oracle, memorization_data, random_relu_net, train_relu_net
 
 plotting.use_style()
 runtime.seed_everything(seed)

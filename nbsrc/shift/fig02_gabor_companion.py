@@ -33,8 +33,10 @@ theta_x = 0.7
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -45,7 +47,7 @@ theta = np.array([theta_y, theta_x])
 n = np.arange(size) - size // 2
 ny, nx = np.meshgrid(n, n, indexing="ij")
 v = np.fft.ifftshift(np.exp(-(ny**2 + nx**2) / (2 * sigma**2)) * np.cos(theta[0] * ny + theta[1] * nx))
-w = shift.analytic_companion(v, theta / np.linalg.norm(theta))
+w = pooling.analytic_companion(v, theta / np.linalg.norm(theta))
 wy, wx = np.meshgrid(*(2 * [np.fft.fftfreq(size) * 2 * np.pi]), indexing="ij")
 spec_w = np.abs(np.fft.fft2(w)) ** 2
 real_err = np.abs(w.real - v).max()

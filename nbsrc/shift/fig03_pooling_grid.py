@@ -31,8 +31,10 @@ q = 1
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -44,8 +46,8 @@ cases = {"(a) generic": ((0.9, 2.1), 0.4), "(b) mθ = (0, 2π), H = π": ((0.0, 
 h = np.linspace(-1.6, 1.6, 161)
 hy, hx = np.meshgrid(h, h, indexing="ij")
 grid_p = np.array([(a, b) for a in range(-q, q + 1) for b in range(-q, q + 1)])
-g_max = {k: np.cos(shift.pooling_phases(np.array(om), q) - H).max() for k, (om, H) in cases.items()}
-gammas = {k: float(shift.gamma_sq(np.array(om), q)) for k, (om, _) in cases.items()}
+g_max = {k: np.cos(pooling.pooling_phases(np.array(om), q) - H).max() for k, (om, H) in cases.items()}
+gammas = {k: float(pooling.gamma_sq(np.array(om), q)) for k, (om, _) in cases.items()}
 print({k: round(v, 3) for k, v in g_max.items()}, {k: round(v, 3) for k, v in gammas.items()})
 
 # %%

@@ -31,8 +31,10 @@ n_samples = 200000
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
@@ -41,9 +43,9 @@ runtime.resolve_device(device)  # numpy only
 # %%
 cases = {"(a) spread": np.array([2.0, -0.7]), "(b) clustered": np.array([0.5, 0.35])}
 phi = np.linspace(0, 2 * np.pi, 721)
-g_of_phi = {k: np.cos(phi[:, None] - shift.pooling_phases(om, q)[None, :]).max(1) for k, om in cases.items()}
-closed = {k: float(shift.gamma_sq(om, q)) for k, om in cases.items()}
-mc = {k: shift.gamma_sq_monte_carlo(om, q, n_samples, rng) for k, om in cases.items()}
+g_of_phi = {k: np.cos(phi[:, None] - pooling.pooling_phases(om, q)[None, :]).max(1) for k, om in cases.items()}
+closed = {k: float(pooling.gamma_sq(om, q)) for k, om in cases.items()}
+mc = {k: pooling.gamma_sq_monte_carlo(om, q, n_samples, rng) for k, om in cases.items()}
 print("closed form", closed, "\nMonte Carlo", mc)
 
 # %%
@@ -54,7 +56,7 @@ fig = plt.figure(figsize=(8, 6.5))
 for i, (k, om) in enumerate(cases.items()):
     ax = fig.add_subplot(2, 2, i + 1)
     ax.imshow(np.cos(om[0] * hy + om[1] * hx), origin="lower", extent=(-1.5, 1.5, -1.5, 1.5), cmap="RdBu_r")
-    for rank, j in enumerate(np.argsort(shift.pooling_phases(om, q))):
+    for rank, j in enumerate(np.argsort(pooling.pooling_phases(om, q))):
         ax.annotate(str(rank), (p[j, 1], p[j, 0]), ha="center", va="center", fontweight="bold")
     ax.set(title=f"{k}: mθ = ({om[0]}, {om[1]})", xlabel="$p_x$", ylabel="$p_y$")
     ax.grid(False)

@@ -36,8 +36,10 @@ q = 1
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnmath import plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
@@ -47,7 +49,7 @@ runtime.resolve_device(device)  # nothing here runs on a device: the map is a cl
 theta_1d = np.linspace(-np.pi, np.pi, grid)
 ty, tx = np.meshgrid(theta_1d, theta_1d, indexing="ij")
 theta = np.stack([ty, tx], axis=-1)
-maps = {m: shift.gamma_sq(m * theta, q) for m in (2, 4)}
+maps = {m: pooling.gamma_sq(m * theta, q) for m in (2, 4)}
 for m, g in maps.items():
     print(f"m = {m}: mean {g.mean():.4f}, median {np.median(g):.4f}, "
           f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, > 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}")
@@ -64,7 +66,7 @@ plt.show()
 # %%
 # Monte Carlo check of the closed form at random frequencies, and the dark-spot lattice
 omegas = rng.uniform(-2 * np.pi, 2 * np.pi, (5, 2))
-mc_gap = max(abs(float(shift.gamma_sq(o, q)) - shift.gamma_sq_monte_carlo(o, q, 200_000, rng)) for o in omegas)
+mc_gap = max(abs(float(pooling.gamma_sq(o, q)) - pooling.gamma_sq_monte_carlo(o, q, 200_000, rng)) for o in omegas)
 g2, g4 = maps[2], maps[4]
 i_half = int(np.argmin(np.abs(theta_1d - np.pi / 2)))  # grid row/column nearest θ = π/2
 lattice_worst = float(g4[i_half, grid // 2])  # θ = (π/2, 0), m = 4: mθ = (2π, 0)

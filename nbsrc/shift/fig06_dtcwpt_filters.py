@@ -30,8 +30,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, wavelets
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import dtcwpt
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -48,7 +50,7 @@ def crop_centre(k, size):
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 for ax, J, size in zip(axes, (2, 3), (11, 19)):
-    kernels, _ = wavelets.dtcwpt_filters(J)
+    kernels, _ = dtcwpt.dtcwpt_filters(J)
     P = 2**J
     mosaic = np.full((P * (size + 1), 2 * P * (size + 1)), np.nan)
     for o, ky, kx in np.ndindex(2, P, P):
@@ -64,9 +66,9 @@ plt.show()
 x = torch.randn(4, 128, 128, dtype=torch.float64, device=dev)
 checks = {}
 for J in (2, 3):
-    z = wavelets.dtcwpt2(x, J)
-    checks[J] = (float((z.abs() ** 2).sum() / (x**2).sum()), float((wavelets.idtcwpt2(z, J) - x).abs().max()),
-                 wavelets.dtcwpt_filters(J)[0].shape)
+    z = dtcwpt.dtcwpt2(x, J)
+    checks[J] = (float((z.abs() ** 2).sum() / (x**2).sum()), float((dtcwpt.idtcwpt2(z, J) - x).abs().max()),
+                 dtcwpt.dtcwpt_filters(J)[0].shape)
 print(checks)
 
 # %% tags=["nbval-check-output"]

@@ -31,8 +31,10 @@ J = 3
 import matplotlib.pyplot as plt
 import torch
 
-from cnnmath import plotting, runtime, shift, wavelets
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.shift import pooling, dtcwpt
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -41,9 +43,9 @@ dev = runtime.resolve_device(device)
 # %%
 x = torch.randn(1, size, size, dtype=torch.float64, device=dev)
 P = 2**J
-pre = wavelets.dtcwpt2(x, J, last_stride=1)  # (1, 2, P, P, H/2^(J-1), ...)
-dec = wavelets.dtcwpt2(x, J)
-y_max, y_mod = shift.dtcwpt_rmax_cmod(x, J)
+pre = dtcwpt.dtcwpt2(x, J, last_stride=1)  # (1, 2, P, P, H/2^(J-1), ...)
+dec = dtcwpt.dtcwpt2(x, J)
+y_max, y_mod = pooling.dtcwpt_rmax_cmod(x, J)
 flat = lambda t: (2 * P * P, *t.shape[-2:])  # channels = 2 orientations × P² packets
 rows = [("input (grey)", "both", (1, size, size)),
         (f"{J - 1} decimated stages + 1 undecimated, Re", "RMax", flat(pre)),

@@ -38,19 +38,21 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from cnnmath import data, plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
 
 # %%
-x, _ = shift.natural_crops(size, per_image, 1, rng)
+x, _ = pooling.natural_crops(size, per_image, 1, rng)
 print(f"data: {len(x)} random {size}×{size} grey crops, {per_image} from each of scikit-image's "
       f"{', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)")
-studies = {J: shift.dtcwpt_shift_study(x, None, J, batch, dev) for J in (2, 3)}
-gammas = {J: shift.gamma_sq(2 ** (J - 1) * s.theta) for J, s in studies.items()}
+studies = {J: pooling.dtcwpt_shift_study(x, None, J, batch, dev) for J in (2, 3)}
+gammas = {J: pooling.gamma_sq(2 ** (J - 1) * s.theta) for J, s in studies.items()}
 masks = {J: np.ones(s.rho_sq.shape, bool) for J, s in studies.items()}
 for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
@@ -70,7 +72,7 @@ for col, J in enumerate((2, 3)):
     for row, (vals, name, top) in enumerate(((studies[J].rho_sq, r"$\tilde\rho^2_l$ (ours), 0–1", 1.0),
                                              (gammas[J], r"$\gamma_1(m_J\theta_l)^2$ (theory), 0–0.12", 0.12))):
         vals = np.where(masks[J], vals, np.nan)
-        im = axes[row, col].imshow(shift.fill_frequency_plane(vals), origin="lower", cmap=cmap, vmin=0, vmax=top,
+        im = axes[row, col].imshow(pooling.fill_frequency_plane(vals), origin="lower", cmap=cmap, vmin=0, vmax=top,
                                    extent=(-np.pi, np.pi, -np.pi, np.pi))
         axes[row, col].set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
         axes[row, col].grid(False)

@@ -40,22 +40,24 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from cnnmath import data, plotting, runtime, shift
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.shift import pooling
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
 
 # %%
-x, x_shifted = shift.natural_crops(size, per_image, shift_px, rng)
+x, x_shifted = pooling.natural_crops(size, per_image, shift_px, rng)
 print(f"data: {len(x)} pairs of random {size}×{size} grey crops shifted by {shift_px} px along x, {per_image} from each "
       f"of scikit-image's {', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)")
-studies = {J: shift.dtcwpt_shift_study(x, x_shifted, J, batch, dev) for J in (2, 3)}
+studies = {J: pooling.dtcwpt_shift_study(x, x_shifted, J, batch, dev) for J in (2, 3)}
 masks = {J: np.ones(s.rho_sq.shape, bool) for J, s in studies.items()}
 for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
-bound = {J: float(shift.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, shift_px]))) for J in (2, 3)}
+bound = {J: float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, shift_px]))) for J in (2, 3)}
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(8, 7.5))
@@ -63,7 +65,7 @@ cmap = plt.get_cmap("bone_r").copy()
 cmap.set_bad("white")
 for col, J in enumerate((2, 3)):
     for row, (vals, name) in enumerate(((studies[J].rho_max, r"(a) $\tilde\rho^{\max}_l$ (RMax)"), (studies[J].rho_mod, r"(b) $\tilde\rho^{\rm mod}_l$ (CMod)"))):
-        im = axes[row, col].imshow(shift.fill_frequency_plane(np.where(masks[J], vals, np.nan)), origin="lower", cmap=cmap,
+        im = axes[row, col].imshow(pooling.fill_frequency_plane(np.where(masks[J], vals, np.nan)), origin="lower", cmap=cmap,
                                    vmin=0, vmax=1, extent=(-np.pi, np.pi, -np.pi, np.pi))
         axes[row, col].set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
         axes[row, col].grid(False)
@@ -94,15 +96,15 @@ for J, s in studies.items():
 # theorem and are reported separately.
 
 # %%
-xh, xh_shifted = shift.natural_crops(size, per_image_subpixel, subpixel, rng)
-half = {J: shift.dtcwpt_shift_study(xh, xh_shifted, J, batch, dev) for J in (2, 3)}
+xh, xh_shifted = pooling.natural_crops(size, per_image_subpixel, subpixel, rng)
+half = {J: pooling.dtcwpt_shift_study(xh, xh_shifted, J, batch, dev) for J in (2, 3)}
 sub = {}
 for J, s in half.items():
     inner = masks[J].copy()
     inner[:, :, -1] = False  # x-band straddling ±π
     sub[J] = dict(mod_max=s.rho_mod[inner].max(), edge=s.rho_mod[masks[J] & ~inner].mean(),
                   ratio=s.rho_max[masks[J]].mean() / s.rho_mod[masks[J]].mean(),
-                  bound=float(shift.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, subpixel]))))
+                  bound=float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, subpixel]))))
     print(f"J = {J}, u = (0, {subpixel}), {len(xh)} crops: max ρ̃^mod {sub[J]['mod_max']:.3f} inside the band "
           f"(bound {sub[J]['bound']:.3f}), mean {sub[J]['edge']:.3f} on the ±π column; mean ρ̃^max / ρ̃^mod {sub[J]['ratio']:.2f}")
 

@@ -31,8 +31,10 @@ n_fft = 256
 # %%
 import numpy as np
 
-from cnnmath import runtime, wavelets
-from cnnmath.claims import claim
+from cnnmath import runtime
+
+from cnnmath.shift import dtcwpt
+from cnnmath.book.claims import claim
 
 runtime.seed_everything(seed)
 runtime.resolve_device(device)  # numpy only
@@ -40,8 +42,8 @@ runtime.resolve_device(device)  # numpy only
 # %%
 rows = {}
 for J in (2, 3):
-    kernels, _ = wavelets.dtcwpt_filters(J)
-    rho = wavelets.energy_concentration(kernels, np.pi / 2 ** (J - 1), n_fft)
+    kernels, _ = dtcwpt.dtcwpt_filters(J)
+    rho = dtcwpt.energy_concentration(kernels, np.pi / 2 ** (J - 1), n_fft)
     keep = np.ones(rho.shape, bool)
     keep[:, 0, 0] = False  # the two low-pass filters
     rows[J] = rho[keep]

@@ -44,8 +44,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -69,8 +71,8 @@ def network(x, h, g):
 # %%
 x, h, g = draw(seed)
 z = network(x, h, g)
-kernels = volterra.conv_activation_kernels(g, h, "sigmoid", order)
-z_volterra = volterra.volterra_conv1d(kernels, x)
+kernels = conv.conv_activation_kernels(g, h, "sigmoid", order)
+z_volterra = conv.volterra_conv1d(kernels, x)
 error = (z - z_volterra).norm().item()
 print(f"outputs: {z.numel()}, kernel shapes: {[tuple(k.shape) for k in kernels[1:] if k is not None]}")
 print(f"L2 error of the order-{order} approximation (seed {seed}): {error:.6e}")
@@ -94,12 +96,12 @@ plt.show()
 
 # %%
 errors, residual_mismatch, kernel_mismatch = [], [], []
-a = volterra.taylor_coefficients("sigmoid", max_taylor_order)
+a = conv.taylor_coefficients("sigmoid", max_taylor_order)
 for s in range(n_seeds):
     xs, hs, gs = draw(s)
     zs, hx = network(xs, hs, gs), torch.conv1d(xs[None, None], hs[None, None])[0, 0]
     taylor = sum(a[k] * torch.conv1d((hx**k)[None, None], gs[None, None])[0, 0] for k in range(order + 1))
-    kernel_mismatch.append((volterra.volterra_conv1d(volterra.conv_activation_kernels(gs, hs, "sigmoid", order), xs) - taylor).abs().max().item())
+    kernel_mismatch.append((conv.volterra_conv1d(conv.conv_activation_kernels(gs, hs, "sigmoid", order), xs) - taylor).abs().max().item())
     predicted = a[7] * torch.conv1d((hx**7)[None, None], gs[None, None])[0, 0]
     errors.append((zs - taylor).norm().item())
     residual_mismatch.append(((zs - taylor) - predicted).norm().item() / predicted.norm().item())
@@ -130,7 +132,7 @@ plt.show()
 # unit norm; $h_0, g_0 \sim N(0,1)$, as in the authors' code). The composition rule gives an
 # order-4 Volterra convolution $z = \sum_{k=0}^{4} F_k * x^k$ with, e.g.,
 # $F_0 = g_0 + h_0 \sum G_1 + h_0^2 \sum G_2$ and $F_4 = G_2 \circledast (H_2, H_2)$
-# (`volterra.compose_volterra`). Nothing is truncated here, so $z$ is reproduced to rounding.
+# (`conv.compose_volterra`). Nothing is truncated here, so $z$ is reproduced to rounding.
 
 # %%
 def draw_volterra22(draw_seed: int):
@@ -144,17 +146,17 @@ def draw_volterra22(draw_seed: int):
 
 def direct_volterra22(inner, outer, x):
     """z = g0 + G1 * y + G2 * y^2 with y = h0 + H1 * x + H2 * x^2, evaluated layer by layer."""
-    y = volterra.volterra_conv1d(inner, x)
-    return volterra.volterra_conv1d(outer, y)
+    y = conv.volterra_conv1d(inner, x)
+    return conv.volterra_conv1d(outer, y)
 
 # %%
 composition_errors = []
 for s in range(n_seeds):
     inner, outer, xs = draw_volterra22(seed + s)
     zs = direct_volterra22(inner, outer, xs)
-    composition_errors.append(((zs - volterra.volterra_conv1d(volterra.compose_volterra(outer, inner), xs)).norm() / zs.norm()).item())
+    composition_errors.append(((zs - conv.volterra_conv1d(conv.compose_volterra(outer, inner), xs)).norm() / zs.norm()).item())
 inner, outer, x22 = draw_volterra22(seed)
-z22, f22 = direct_volterra22(inner, outer, x22), volterra.compose_volterra(outer, inner)
+z22, f22 = direct_volterra22(inner, outer, x22), conv.compose_volterra(outer, inner)
 print(f"composed kernel shapes: {[tuple(k.shape) for k in f22]}")
 print(f"relative L2 error, seed {seed}: {composition_errors[0]:.1e}; max over {n_seeds} draws: {max(composition_errors):.1e}")
 
@@ -162,7 +164,7 @@ print(f"relative L2 error, seed {seed}: {composition_errors[0]:.1e}; max over {n
 fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(9, 3.4))
 t22 = np.arange(z22.numel())
 ax0.plot(t22, z22.cpu(), "o", ms=4, label="ground truth (layer by layer)")
-ax0.plot(t22, volterra.volterra_conv1d(f22, x22).cpu(), "-", lw=1.2, label="order-4 Volterra, composed kernels")
+ax0.plot(t22, conv.volterra_conv1d(f22, x22).cpu(), "-", lw=1.2, label="order-4 Volterra, composed kernels")
 ax0.set(xlabel="output index t", ylabel="output", title="(e) Volterra-2 of Volterra-2")
 ax0.legend()
 ax1.semilogy(np.arange(n_seeds), composition_errors, ".")

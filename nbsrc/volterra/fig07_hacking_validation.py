@@ -49,8 +49,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, proxy, runtime
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import proxy
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)

@@ -50,8 +50,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import data, plotting, proxy, runtime, volterra_nets
-from cnnmath.claims import claim
+from cnnmath import data, plotting, runtime
+
+from cnnmath.volterra import proxy, nets
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed, threads=threads)
@@ -63,11 +65,11 @@ x_train, y_train, x_test, y_test = to_tensor(split.x_train)[:, None], to_tensor(
 
 # %%
 gen = torch.Generator().manual_seed(seed)
-model = volterra_nets.SigmoidClassifier().to(dev)
+model = nets.SigmoidClassifier().to(dev)
 print(f"parameters: {sum(p.numel() for p in model.parameters())}")
-history = volterra_nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay)
+history = nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay)
 model.eval()
-test_accuracy = volterra_nets.accuracy(model, x_test, y_test)
+test_accuracy = nets.accuracy(model, x_test, y_test)
 print(f"test accuracy after {epochs} epochs: {test_accuracy:.2%} (paper: 98.280% after 512 epochs on full MNIST)")
 
 # %% [markdown]
@@ -79,7 +81,7 @@ print(f"test accuracy after {epochs} epochs: {test_accuracy:.2%} (paper: 98.280%
 # %%
 layers3 = model.proxy_layers(3)
 p0, p1 = proxy.proxy_kernels(layers3, order=1)
-model64 = volterra_nets.SigmoidClassifier().to(dev).double()
+model64 = nets.SigmoidClassifier().to(dev).double()
 model64.load_state_dict(model.state_dict())
 zero = torch.zeros(1, 1, 28, 28, dtype=torch.float64, device=dev)
 jac = torch.autograd.functional.jacobian(lambda v: model64.features(v, 3)[0, :, 1, 1], zero)[:, 0, 0]
@@ -97,7 +99,7 @@ print(f"closed-form kernels vs autograd at 0: {whitebox_error:.1e}")
 # and compare with the white-box expansion at 0, $P_0 + P_1 * x$.
 
 # %%
-hacker = volterra_nets.hack_layer3(model, x_train, hack_epochs, gen, hack_batch, hack_lr)
+hacker = nets.hack_layer3(model, x_train, hack_epochs, gen, hack_batch, hack_lr)
 with torch.no_grad():
     target = model.features(x_test, 3)
     variance = ((target - target.mean(0)) ** 2).mean().item()
@@ -105,8 +107,8 @@ with torch.no_grad():
     expansion = lambda v: torch.conv2d(v.double(), p1, p0, stride=8, padding=3).to(v.dtype)  # noqa: E731
     mse_whitebox = ((expansion(x_test) - target) ** 2).mean().item()
 r2_hacker, r2_whitebox = 1 - mse_hacker / variance, 1 - mse_whitebox / variance
-hacker_accuracy = volterra_nets.accuracy(lambda v: model.rest(hacker(v), 3), x_test, y_test)
-whitebox_accuracy = volterra_nets.accuracy(lambda v: model.rest(expansion(v), 3), x_test, y_test)
+hacker_accuracy = nets.accuracy(lambda v: model.rest(hacker(v), 3), x_test, y_test)
+whitebox_accuracy = nets.accuracy(lambda v: model.rest(expansion(v), 3), x_test, y_test)
 print(f"R²: hacker {r2_hacker:.3f}, white-box order-1 at 0 {r2_whitebox:.3f}")
 print(f"accuracy through the remaining layers: hacker {hacker_accuracy:.2%}, white-box {whitebox_accuracy:.2%}, classifier {test_accuracy:.2%}")
 
@@ -130,10 +132,10 @@ plt.show()
 
 # %%
 predicted = model(x_test).argmax(1).cpu().numpy()
-chosen = volterra_nets.pick_correct(predicted, y_test.cpu().numpy(), n_images, rng)
+chosen = nets.pick_correct(predicted, y_test.cpu().numpy(), n_images, rng)
 controls = torch.stack([torch.rand(15, 15, generator=gen), torch.randn(15, 15, generator=gen)])
 patches = torch.cat([kernels, controls])[:n_images].to(dev)
-patched, clean_labels, patched_labels, logits = volterra_nets.patch_predictions(model, x_test[chosen, 0], patches, energy)
+patched, clean_labels, patched_labels, logits = nets.patch_predictions(model, x_test[chosen, 0], patches, energy)
 fig, axes = plt.subplots(2, n_images, figsize=(1.3 * n_images, 3.6))
 for i in range(n_images):
     for row, (img, labels, which) in enumerate(((x_test[chosen[i], 0], clean_labels, "C"), (patched[i], patched_labels, "P"))):

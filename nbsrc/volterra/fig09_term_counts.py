@@ -19,9 +19,9 @@
 # order-$N$ one (the paper's Lemma 13), every tuple $(d_1, \dots, d_i)$, $i = 0..M$,
 # $d_j \in \{0..N\}$ gives one term $G_i \circledast (H_{d_1}, \dots, H_{d_i})$ of order
 # $\sum_j d_j$. The number of terms of each order is the coefficient of $t^k$ in
-# $\sum_{i=0}^{M} (1 + t + \dots + t^N)^i$ (`volterra.term_counts`); we check it against a
+# $\sum_{i=0}^{M} (1 + t + \dots + t^N)^i$ (`conv.term_counts`); we check it against a
 # brute-force enumeration of the tuples and against the number of outer convolutions that
-# `volterra.compose_volterra` actually performs. Setting: the paper's six $(N, M)$ pairs; exact
+# `conv.compose_volterra` actually performs. Setting: the paper's six $(N, M)$ pairs; exact
 # integers, no randomness (`seed` is unused).
 
 # %% tags=["parameters"]
@@ -41,8 +41,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -64,15 +66,15 @@ def performed_counts(n: int, m: int) -> list[int]:
     """Outer convolutions that compose_volterra performs per output order (size-2 kernels, order 0 = G_0 term)."""
     inner = [torch.ones((), device=dev)] + [torch.ones((2,) * k, device=dev) for k in range(1, n + 1)]
     outer = [torch.ones((), device=dev)] + [torch.ones((2,) * k, device=dev) for k in range(1, m + 1)]
-    with mock.patch.object(volterra, "outer_conv", wraps=volterra.outer_conv) as spy:
-        volterra.compose_volterra(outer, inner)
+    with mock.patch.object(volterra, "outer_conv", wraps=conv.outer_conv) as spy:
+        conv.compose_volterra(outer, inner)
     counts = [1] + [0] * (n * m)  # G_0 is added without an outer convolution
     for call in spy.call_args_list:
         counts[sum(torch.as_tensor(h).ndim for h in call.args[1])] += 1
     return counts
 
 # %%
-closed = {nm: volterra.term_counts(*nm) for nm in nm_pairs}
+closed = {nm: conv.term_counts(*nm) for nm in nm_pairs}
 enumerated = {nm: enumerated_counts(*nm) for nm in nm_pairs}
 performed = {nm: performed_counts(*nm) for nm in nm_pairs}
 for nm in nm_pairs:
@@ -100,21 +102,21 @@ groups = sorted({tuple(sorted(d)) for d in terms}, key=lambda d: (len(d), d))
 for d in groups:
     n_perm = sum(1 for t in terms if sorted(t) == list(d))
     print(f"G_{len(d)} ⊛ ⌈{', '.join(f'H_{k}' for k in d)}⌋  ×{n_perm}")
-print(f"{len(terms)} ordered terms in {len(groups)} groups; term_counts gives {volterra.term_counts(listed_n, listed_m)[listed_order]}")
+print(f"{len(terms)} ordered terms in {len(groups)} groups; term_counts gives {conv.term_counts(listed_n, listed_m)[listed_order]}")
 
 # %% tags=["nbval-check-output"]
 agree = all(closed[nm] == enumerated[nm] == performed[nm] for nm in nm_pairs)
 claim("volterra.fig09.counts", ours=f"{len(nm_pairs)}/{len(nm_pairs)} pairs" if agree else "mismatch", paper=None,
       holds=agree, condition="closed form = enumeration = compose_volterra, every order",
       note="exact integer term counts per order")
-claim("volterra.fig09.code_check", ours=" ".join(map(str, volterra.term_counts(2, 2))), paper="3 3 4 2 1",
-      holds=volterra.term_counts(2, 2) == [3, 3, 4, 2, 1], condition="equal",
+claim("volterra.fig09.code_check", ours=" ".join(map(str, conv.term_counts(2, 2))), paper="3 3 4 2 1",
+      holds=conv.term_counts(2, 2) == [3, 3, 4, 2, 1], condition="equal",
       note="N = M = 2, the self-check printed by the authors' code")
 totals_ok = all(sum(closed[(n, m)]) == sum((n + 1) ** i for i in range(m + 1)) for n, m in nm_pairs)
 claim("volterra.fig09.totals", ours=sum(closed[nm_pairs[0]]), paper=None, holds=totals_ok,
       condition="Σ_i (N+1)^i for every pair", fmt=".0f", note=f"total number of terms, shown for (N, M) = {nm_pairs[0]}")
 claim("volterra.fig09.order2_terms", ours=len(terms), paper=None,
-      holds=len(terms) == volterra.term_counts(listed_n, listed_m)[listed_order] == sum(i * (i + 1) // 2 for i in range(1, listed_m + 1)),
+      holds=len(terms) == conv.term_counts(listed_n, listed_m)[listed_order] == sum(i * (i + 1) // 2 for i in range(1, listed_m + 1)),
       condition="= term_counts = Σ_i i(i+1)/2 (tuples of length i summing to 2)", fmt=".0f", note=f"order-{listed_order} terms for N = {listed_n}, M = {listed_m}")
 
 # %% [markdown]

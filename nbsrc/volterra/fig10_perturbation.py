@@ -20,7 +20,7 @@
 # $\varepsilon \in \{0.5, 3\}$. For each order $n = 1..8$ we draw kernels $H_n \in \mathbb{R}^{5^n}$
 # from $N(0, I)$ scaled to unit norm (uniform on the sphere) and record
 # $\|H_n * x^n - H_n * y^n\|_2$. For such $H_n$ the mean square is known exactly
-# (`volterra.perturbation_expectation`, from $E[H H^\top] = I/5^n$):
+# (`conv.perturbation_expectation`, from $E[H H^\top] = I/5^n$):
 #
 # $$ E\|H_n * x^n - H_n * y^n\|^2 = 5^{-n} \sum_t \big(\|p_t(y)\|^{2n} + \|p_t(x)\|^{2n} - 2 (p_t(x)\cdot p_t(y))^n\big), $$
 #
@@ -45,8 +45,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -81,7 +83,7 @@ def responses(order: int) -> tuple[np.ndarray, float]:
         for e, (d, c) in enumerate(zip(diffs, changed)):
             out[e, start : start + len(h)] = (h @ d[c].T).norm(dim=1).cpu().numpy()
     kernel = h[-1].reshape((kernel_size,) * order)
-    direct = volterra.order_n_conv1d(kernel, x) - volterra.order_n_conv1d(kernel, ys[-1])
+    direct = conv.order_n_conv1d(kernel, x) - conv.order_n_conv1d(kernel, ys[-1])
     return out, ((direct - diffs[-1] @ h[-1]).norm() / direct.norm()).item()
 
 # %%
@@ -90,7 +92,7 @@ norms, mismatch = {}, []
 for n in orders:
     norms[n], err = responses(n)
     mismatch.append(err)
-exact = {(e, n): volterra.perturbation_expectation(x, y, n, kernel_size) for e, y in enumerate(ys) for n in orders}
+exact = {(e, n): conv.perturbation_expectation(x, y, n, kernel_size) for e, y in enumerate(ys) for n in orders}
 for e, eps in enumerate(eps_list):
     print(f"ε = {eps}: medians", " ".join(f"{np.median(norms[n][e]):.3g}" for n in orders))
 

@@ -20,7 +20,7 @@
 # $F(x) = \sum_{n=1}^{8} H_n * x^n$ with $H_n \in \mathbb{R}^{5^n}$ drawn from $N(0, I)$ and scaled
 # to unit norm (one draw, as in the authors' code; our seed). The code prints the relative change
 # of the output against that of the input; the exact mean-square prediction for random unit
-# kernels (`volterra.perturbation_expectation`, independent orders add up) is shown beside it.
+# kernels (`conv.perturbation_expectation`, independent orders add up) is shown beside it.
 # Setting: the paper's.
 
 # %% tags=["parameters"]
@@ -39,8 +39,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -64,7 +66,7 @@ def volterra_chunked(kernels: list[torch.Tensor], signal: torch.Tensor) -> torch
     """Σ_n H_n * x^n, evaluated on blocks of `chunk` outputs to bound the memory of the order-8 term."""
     outputs = signal.shape[0] - kernel_size + 1
     blocks = [signal[a : min(a + chunk, outputs) + kernel_size - 1] for a in range(0, outputs, chunk)]
-    return sum(torch.cat([volterra.order_n_conv1d(h, b) for b in blocks]) for h in kernels)
+    return sum(torch.cat([conv.order_n_conv1d(h, b) for b in blocks]) for h in kernels)
 
 
 kernels = [unit_kernel(n) for n in range(1, max_order + 1)]
@@ -74,8 +76,8 @@ fx, fys = volterra_chunked(kernels, x), [volterra_chunked(kernels, y) for y in y
 rel_in = [((y - x).norm() / x.norm()).item() for y in ys]
 rel_out = [((fy - fx).norm() / fx.norm()).item() for fy in fys]
 orders = range(1, max_order + 1)
-mean_sq_out = sum(volterra.perturbation_expectation(x, torch.zeros_like(x), n, kernel_size) for n in orders)
-rms_rel_out = [np.sqrt(sum(volterra.perturbation_expectation(x, y, n, kernel_size) for n in orders) / mean_sq_out) for y in ys]
+mean_sq_out = sum(conv.perturbation_expectation(x, torch.zeros_like(x), n, kernel_size) for n in orders)
+rms_rel_out = [np.sqrt(sum(conv.perturbation_expectation(x, y, n, kernel_size) for n in orders) / mean_sq_out) for y in ys]
 for eps, a, b, c in zip(eps_list, rel_in, rel_out, rms_rel_out):
     print(f"ε = {eps}: relative input change {a:.4f}, relative output change {b:.4f} (this draw), {c:.4f} (RMS over random kernels)")
 

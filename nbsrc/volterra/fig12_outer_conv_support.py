@@ -35,8 +35,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -61,7 +63,7 @@ def accumulate(g: np.ndarray, hs: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-results = {name: volterra.outer_conv(g, hs).cpu().numpy() for name, (g, hs) in cases.items()}
+results = {name: conv.outer_conv(g, hs).cpu().numpy() for name, (g, hs) in cases.items()}
 direct = {name: accumulate(g.cpu().numpy(), [h.cpu().numpy() for h in hs]) for name, (g, hs) in cases.items()}
 for name, r in results.items():
     print(f"{name}: shape {r.shape}, max {r.max():.0f}, non-zeros {np.count_nonzero(r)}, sum {r.sum():.0f}")

@@ -19,7 +19,7 @@
 # $g \circledast (h_1, h_2) = T(h_1)\, g\, T(h_2)^\top$ ($T(h)$ the $17 \times 9$ full-column-rank
 # Toeplitz matrix of $h$) is a $17 \times 17$ matrix of rank exactly $r$. We plot its singular
 # values for $r \in \{1, 2, 3, 4, 6\}$ and count those above $10^{-10}\sigma_{\max}$
-# (`volterra.numerical_rank`) in `n_trials` random draws per rank. Kernels: $N(0,1)$ entries
+# (`conv.numerical_rank`) in `n_trials` random draws per rank. Kernels: $N(0,1)$ entries
 # (rank-$r$ $g = U V^\top$ with Gaussian $U, V$), each scaled to unit norm; the authors' code also
 # repeats the run with uniform draws, which we do not. The flip identity
 # $g \circledast (h_1, h_2) = \operatorname{flip}(\operatorname{flip}(g) \circledast (\operatorname{flip} h_1, \operatorname{flip} h_2))$,
@@ -39,8 +39,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -60,9 +62,9 @@ for r in rank_list:
     for trial in range(n_trials):
         g = unit(kernel_size, r) @ unit(r, kernel_size)
         h1, h2 = unit(kernel_size), unit(kernel_size)
-        m = volterra.outer_conv(g, [h1, h2])
-        found[r].append(volterra.numerical_rank(m.cpu().numpy(), rtol))
-        flipped = volterra.outer_conv(g.flip(0, 1), [h1.flip(0), h2.flip(0)]).flip(0, 1)
+        m = conv.outer_conv(g, [h1, h2])
+        found[r].append(conv.numerical_rank(m.cpu().numpy(), rtol))
+        flipped = conv.outer_conv(g.flip(0, 1), [h1.flip(0), h2.flip(0)]).flip(0, 1)
         flip_err = max(flip_err, ((m - flipped).norm() / m.norm()).item())
         if trial == 0:
             singular[r] = (lambda s: s / s[0])(np.linalg.svd(m.cpu().numpy(), compute_uv=False))

@@ -16,7 +16,7 @@
 # *Figure number inferred*: the authors' code saves it as `oconv-rank-zero-convolution`. An
 # order-2 kernel $g \in \mathbb{R}^{9 \times 9}$ of rank $r$ is outer-convolved with two signals
 # $h_1, h_2 \in \mathbb{R}^{27}$, where $h_i$ is killed by the all-ones filter of length
-# $T_i + 1$ (a zero-sum, $(T_i+1)$-periodic signal, `volterra.annihilated_signal`; such signals
+# $T_i + 1$ (a zero-sum, $(T_i+1)$-periodic signal, `conv.annihilated_signal`; such signals
 # span a space of dimension $T_i$). In the interior (rows and columns 9..25 of the $35 \times 35$
 # result, where every term of the sum is inside $h_i$'s support) the matrix is
 # $A(h_1)\, g\, A(h_2)^\top$ with $\operatorname{rank} A(h_i) = \min(T_i, 9)$, so its rank is
@@ -38,8 +38,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed, threads=threads)
@@ -55,15 +57,15 @@ def gaussian(*shape: int) -> torch.Tensor:
 def interior(r: int, t1: int, t2: int) -> torch.Tensor:
     """Crop [9:-9, 9:-9] of g ⊛ (h1, h2), g of rank r, h_i annihilated by ones(T_i + 1)."""
     g = gaussian(kernel_size, r) @ gaussian(r, kernel_size)
-    hs = [torch.tensor(volterra.annihilated_signal(t + 1, signal_length, rng), device=dev) for t in (t1, t2)]
-    full = volterra.outer_conv(g / g.norm(), [h / h.norm() for h in hs])
+    hs = [torch.tensor(conv.annihilated_signal(t + 1, signal_length, rng), device=dev) for t in (t1, t2)]
+    full = conv.outer_conv(g / g.norm(), [h / h.norm() for h in hs])
     return full[kernel_size:-kernel_size, kernel_size:-kernel_size]
 
 # %%
 found, singular, predicted = {}, {}, {c: min(*c, kernel_size) for c in case_list}
 for c in case_list:
     mats = [interior(*c).cpu().numpy() for _ in range(n_trials)]
-    found[c] = [volterra.numerical_rank(m, rtol) for m in mats]
+    found[c] = [conv.numerical_rank(m, rtol) for m in mats]
     singular[c] = (lambda s: s / s[0])(np.linalg.svd(mats[0], compute_uv=False))
     print(f"(r, T1, T2) = {c}: predicted {predicted[c]}, found {sorted(set(found[c]))}, interior shape {mats[0].shape}")
 

@@ -36,8 +36,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -57,7 +59,7 @@ found, singular = {}, {}
 for k, r in case_list:
     maps = [torch.conv2d(low_rank(image_size, r)[None, None], low_rank(kernel_size, k)[None, None])[0, 0].cpu().numpy()
             for _ in range(n_trials)]
-    found[(k, r)] = [volterra.numerical_rank(m, rtol) for m in maps]
+    found[(k, r)] = [conv.numerical_rank(m, rtol) for m in maps]
     singular[(k, r)] = (lambda s: s / s[0])(np.linalg.svd(maps[0], compute_uv=False))
     print(f"(k, r) = {(k, r)}: predicted {k * r}, found {sorted(set(found[(k, r)]))}, map shape {maps[0].shape}")
 

@@ -43,8 +43,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -77,7 +79,7 @@ predicted = [g_ranks[k] * r[0] if len(s) == 1 else g_shape[k] * ra for k, (s, r)
 found, first = [], None
 for trial in range(n_trials):
     g, hs = tucker(g_shape, g_ranks), [tucker(s, r) for s, r in h_specs]
-    result = volterra.outer_conv(g, hs)
+    result = conv.outer_conv(g, hs)
     svs = mode_singular_values(result)
     found.append([int((s > rtol * s[0]).sum()) for s in svs])
     first = first or (tuple(result.shape), svs)
@@ -106,4 +108,4 @@ claim("volterra.fig16.mode_ranks", ours=" ".join(map(str, found[0])), paper=None
 # composition of low-rank kernels stays low-rank in the Tucker sense. Differences: the predicted
 # ranks are our derivation (the authors' legend is not readable to us), one draw (as the
 # authors'), Gaussian factors only, and the figure number is inferred. The outer convolution of kernels of
-# different shapes is `volterra.outer_conv`, generalised for this figure.
+# different shapes is `conv.outer_conv`, generalised for this figure.

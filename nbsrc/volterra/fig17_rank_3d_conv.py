@@ -38,8 +38,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import plotting, runtime, volterra
-from cnnmath.claims import claim
+from cnnmath import plotting, runtime
+
+from cnnmath.volterra import conv
+from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
@@ -63,7 +65,7 @@ found, svs = [], None
 for trial in range(n_trials):
     out = torch.conv3d(tucker(image_size, img_r)[None, None], tucker(kernel_size, ker_r)[None, None])[0, 0]
     unfold = [torch.movedim(out, k, 0).reshape(out.shape[k], -1).cpu().numpy() for k in range(3)]
-    found.append([volterra.numerical_rank(u, rtol) for u in unfold])
+    found.append([conv.numerical_rank(u, rtol) for u in unfold])
     svs = svs or [np.linalg.svd(u, compute_uv=False) for u in unfold]
 print(f"output shape {tuple(out.shape)}; predicted mode ranks {predicted}; found {sorted({tuple(f) for f in found})}")
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from cnnmath.volterra import ACTIVATIONS, outer_conv, taylor_coefficients
+from cnnmath.volterra.conv import ACTIVATIONS, outer_conv, taylor_coefficients
 
 __all__ = [
     "ConvLayer",
@@ -50,7 +50,7 @@ class ConvLayer:
     """One layer ``activation(conv(x, weight, stride) + bias)`` of a 1-D or 2-D network.
 
     ``weight`` has shape ``(C_out, C_in, *K)`` (``len(K)`` = 1 or 2), ``bias`` ``(C_out,)`` or
-    ``None``, ``activation`` one of :data:`cnnmath.volterra.ACTIVATIONS` or ``None`` (linear).
+    ``None``, ``activation`` one of :data:`cnnmath.volterra.conv.ACTIVATIONS` or ``None`` (linear).
     Padding is not represented: proxy kernels describe interior outputs.
     """
 
@@ -99,7 +99,7 @@ def apply_layers(layers: Sequence[ConvLayer], x: torch.Tensor) -> torch.Tensor:
 def _taylor012(activation: str, z: torch.Tensor) -> torch.Tensor:
     r"""Taylor coefficients :math:`\sigma(z), \sigma'(z), \sigma''(z)/2` per entry of ``z``, shape ``(C, 3)``.
 
-    The closed forms behind :func:`cnnmath.volterra.taylor_coefficients` up to order 2, vectorised.
+    The closed forms behind :func:`cnnmath.volterra.conv.taylor_coefficients` up to order 2, vectorised.
     """
     if activation == "sigmoid":
         s = torch.sigmoid(z)

@@ -1,7 +1,7 @@
 """The reproduction scorecard: every claim of every executed notebook, in one table.
 
-``python -m cnnmath.scorecard`` reads the claim lines of ``book/<paper>/<name>.ipynb`` (see
-:mod:`cnnmath.claims`) in catalogue order, writes ``book/scorecard.md`` and the per-paper
+``python -m cnnmath.book.scorecard`` reads the claim lines of ``book/<paper>/<name>.ipynb`` (see
+:mod:`cnnmath.book.claims`) in catalogue order, writes ``book/scorecard.md`` and the per-paper
 summary table ``book/scorecard_summary.md`` (included by the landing page), and prints a summary;
 ``--check`` only verifies that the committed pages are up to date (exit 1 if not).
 """
@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from cnnmath.catalog import Paper, load_catalog, repo_root
-from cnnmath.claims import Claim, read_claims
+from cnnmath.book.catalog import Paper, load_catalog, repo_root
+from cnnmath.book.claims import Claim, read_claims
 from cnnmath.io import write_text_atomic
 
 __all__ = ["collect", "render", "render_summary", "summary", "main"]
@@ -42,7 +42,7 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
         "# Scorecard",
         "",
         "Every number this book reproduces, beside the paper's, as the notebooks printed it when they",
-        "were executed (the page is generated from them by `python -m cnnmath.scorecard`; `make test`",
+        "were executed (the page is generated from them by `python -m cnnmath.book.scorecard`; `make test`",
         "re-executes every notebook and compares these lines). A claim that fails is listed as failing.",
         "",
         f"**{len(claims)} claims in {sum(1 for _, _, cs in rows if cs)} notebooks: "
@@ -105,7 +105,7 @@ def summary(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Write (or ``--check``) ``book/scorecard.md`` and ``book/scorecard_summary.md``; print the summary."""
-    parser = argparse.ArgumentParser(prog="python -m cnnmath.scorecard")
+    parser = argparse.ArgumentParser(prog="python -m cnnmath.book.scorecard")
     parser.add_argument("--check", action="store_true", help="fail if book/scorecard.md is stale")
     args = parser.parse_args(argv)
     root = repo_root()
@@ -118,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         stale = [p for p, text in pages.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
         for page in stale:
-            print(f"{page} is stale: run `python -m cnnmath.scorecard`", file=sys.stderr)
+            print(f"{page} is stale: run `python -m cnnmath.book.scorecard`", file=sys.stderr)
         return 1 if stale else 0
     for page, text in pages.items():
         write_text_atomic(page, text)

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python -m cnnmath.reproduce [NOTEBOOK ...] [--profile smoke|book|paper] [-p NAME VALUE]...
+    python -m cnnmath.book.reproduce [NOTEBOOK ...] [--profile smoke|book|paper] [-p NAME VALUE]...
 
 ``NOTEBOOK`` is ``<paper>/<name>``, a unique prefix of it (``volterra/fig06``) or a paper's name
 (every notebook of that chapter); none means every notebook. Each source
@@ -29,7 +29,7 @@ import jupytext
 import nbformat
 import yaml
 
-from cnnmath.catalog import PROFILES, CatalogError, Entry, load_catalog, repo_root
+from cnnmath.book.catalog import PROFILES, CatalogError, Entry, load_catalog, repo_root
 from cnnmath.io import atomic_path
 
 __all__ = ["Job", "ReproduceError", "clean_notebook", "execute", "main", "plan"]
@@ -148,7 +148,7 @@ def execute(job: Job, root: Path) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     parser = argparse.ArgumentParser(
-        prog="python -m cnnmath.reproduce",
+        prog="python -m cnnmath.book.reproduce",
         description="Execute the book's notebooks from nbsrc/ with a parameter profile.",
     )
     parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",

@@ -1,6 +1,6 @@
 """Reverse-engineering a ReLU network from queries (Rolnick & Kording, ICML 2020).
 
-Everything here works through an :class:`~cnnmath.relu_nets.Oracle` (``x ↦ N(x)``, counted);
+Everything here works through an :class:`~cnnmath.relu.nets.Oracle` (``x ↦ N(x)``, counted);
 nothing reads weights. The stages follow the paper:
 
 - :func:`points_on_line` — ``PointsOnLine`` (Algorithm 1): the kinks of ``N`` along a segment are the
@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from cnnmath.relu_nets import Oracle, OracleError, ReLUNet
+from cnnmath.relu.nets import Oracle, OracleError, ReLUNet
 
 __all__ = [
     "Extraction",
@@ -137,7 +137,7 @@ def points_on_line(
 
     Examples
     --------
-    >>> from cnnmath.relu_nets import Oracle
+    >>> from cnnmath.relu.nets import Oracle
     >>> g = ScalarView(Oracle(lambda x: np.abs(x - 0.3).sum(1), 1), np.random.default_rng(0))
     >>> np.round(points_on_line(g, np.array([-1.0]), np.array([1.0])), 12)
     array([0.65])
@@ -882,7 +882,7 @@ def extract(
 
     Examples
     --------
-    >>> from cnnmath.relu_nets import random_relu_net
+    >>> from cnnmath.relu.nets import random_relu_net
     >>> net = random_relu_net((4, 6, 2), np.random.default_rng(1))
     >>> ex = extract(Oracle(net, 4), np.random.default_rng(0))
     >>> ex.architecture

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from cnnmath.relu_nets import ReLUNet
+from cnnmath.relu.nets import ReLUNet
 
 __all__ = ["LayerScore", "canonical", "fidelity", "score_first_layer", "score_second_layer"]
 
@@ -24,7 +24,7 @@ __all__ = ["LayerScore", "canonical", "fidelity", "score_first_layer", "score_se
 def canonical(net: ReLUNet) -> ReLUNet:
     """The same function with every hidden neuron rescaled to ``‖w‖ = 1`` (positive scaling).
 
-    >>> from cnnmath.relu_nets import random_relu_net
+    >>> from cnnmath.relu.nets import random_relu_net
     >>> net = random_relu_net((3, 4, 2), np.random.default_rng(0))
     >>> x = np.random.default_rng(1).normal(size=(5, 3))
     >>> bool(np.allclose(canonical(net)(x), net(x), atol=1e-12))

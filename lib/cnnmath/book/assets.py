@@ -5,7 +5,7 @@ Sphinx loads MathJax from a CDN by default; the book instead points ``mathjax_pa
 bundle (component, fonts and lazily loaded extensions) unpacked from the npm tarball
 ``mathjax@3.2.2``, checked by SHA-256. The folder is built, not committed (``.gitignore``).
 
-``python -m cnnmath.assets [DEST]`` installs it (``make html`` does).
+``python -m cnnmath.book.assets [DEST]`` installs it (``make html`` does).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def install_mathjax(dest: Path | str) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: install the book's offline assets."""
-    parser = argparse.ArgumentParser(prog="python -m cnnmath.assets", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnmath.book.assets", description=__doc__.splitlines()[0])
     parser.add_argument("dest", nargs="?", default="_assets/mathjax", help="where MathJax goes")
     args = parser.parse_args(argv)
     try:

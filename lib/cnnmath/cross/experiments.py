@@ -25,10 +25,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from cnnmath.analytic import AnalyticConv2d
-from cnnmath.relu_nets import ReLUNet
-from cnnmath.shift import max_pool_centred, relative_distance
-from cnnmath.volterra import taylor_coefficients
+from cnnmath.analytic.layer import AnalyticConv2d
+from cnnmath.relu.nets import ReLUNet
+from cnnmath.shift.pooling import max_pool_centred, relative_distance
+from cnnmath.volterra.conv import taylor_coefficients
 
 __all__ = [
     "ACLTemplateNet",
@@ -122,7 +122,7 @@ class HeadCNN(nn.Module):
 
 
 def head_network(model: HeadCNN) -> ReLUNet:
-    """The dense ReLU head of ``model`` as a float64 :class:`~cnnmath.relu_nets.ReLUNet`."""
+    """The dense ReLU head of ``model`` as a float64 :class:`~cnnmath.relu.nets.ReLUNet`."""
     to64 = lambda t: t.detach().cpu().double().numpy()  # noqa: E731
     return ReLUNet(
         (to64(model.hidden.weight), to64(model.logits.weight)),
@@ -140,7 +140,7 @@ def bank_shift_ratios(x: Tensor, x_shifted: Tensor, kernels: Tensor, m: int = 2,
     ``x``, ``x_shifted``: ``(N, H, W)`` images and the same crops shifted; ``kernels``:
     ``(K, k, k)`` with odd ``k``. The correlation is zero-padded by ``k // 2`` (the output keeps the
     input's size, a multiple of ``2m``); ``border`` pooled outputs are dropped on each side, where
-    the padding or the periodic pooling of :func:`cnnmath.shift.max_pool_centred` reach.
+    the padding or the periodic pooling of :func:`cnnmath.shift.pooling.max_pool_centred` reach.
     """
     if x.shape != x_shifted.shape or x.dim() != 3:
         raise ValueError(f"x and x_shifted must both be (N, H, W), got {tuple(x.shape)} and {tuple(x_shifted.shape)}")

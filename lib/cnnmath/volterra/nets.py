@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnnmath.proxy import ConvLayer, hack_conv
+from cnnmath.volterra.proxy import ConvLayer, hack_conv
 
 __all__ = [
     "SigmoidClassifier",
@@ -60,7 +60,7 @@ class SigmoidClassifier(nn.Module):
         return self.rest(self.features(x, 3), 3)
 
     def proxy_layers(self, k: int = 3) -> list[ConvLayer]:
-        """The first ``k`` layers as :class:`cnnmath.proxy.ConvLayer` (float64, padding dropped)."""
+        """The first ``k`` layers as :class:`cnnmath.volterra.proxy.ConvLayer` (float64, padding dropped)."""
         return [
             ConvLayer(c.weight.detach().double(), c.bias.detach().double(), c.stride[0], "sigmoid")
             for c in self.convs[:k]

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from cnnmath import data, wavelets
+from cnnmath import data
 
+from cnnmath.shift import dtcwpt
 __all__ = [
     "ShiftStudy",
     "alpha",
@@ -236,7 +237,7 @@ def dtcwpt_rmax_cmod(x: torch.Tensor, J: int, q: int = 1) -> tuple[torch.Tensor,
 
     Returns ``(y_max, y_mod)``, each ``(B, 2, 2^J, 2^J, H/2^J, W/2^J)`` real.
     """
-    z = wavelets.dtcwpt2(x, J, last_stride=1)
+    z = dtcwpt.dtcwpt2(x, J, last_stride=1)
     return max_pool_centred(z.real, q), z[..., ::2, ::2].abs()
 
 
@@ -302,8 +303,8 @@ def interior_range(size: int, J: int, q: int = 1) -> tuple[int, int]:
     the input over the equivalent kernel's support ``[-offset, K - 1 - offset]`` (Lemma B.1); it
     is kept when all these input indices lie in ``[0, size)``. The CMod map at ``n`` reads a subset.
     """
-    _, _, _, offset = wavelets.packet_filters_1d(J)
-    K = wavelets.dtcwpt_filters(J)[0].shape[-1]
+    _, _, _, offset = dtcwpt.packet_filters_1d(J)
+    K = dtcwpt.dtcwpt_filters(J)[0].shape[-1]
     n = np.arange(size // 2**J)
     lo = 2**J * n - q * 2 ** (J - 1) - offset
     hi = 2**J * n + q * 2 ** (J - 1) + K - 1 - offset
@@ -339,7 +340,7 @@ def dtcwpt_shift_study(
     out = {k: (v / len(x)).numpy() for k, v in sums.items() if isinstance(v, torch.Tensor)}
     nan = np.full(out["rho_sq"].shape, np.nan)
     out = {"rho_max": nan, "rho_mod": nan, **out}
-    return ShiftStudy(**out, theta=wavelets.dtcwpt_filters(J)[1], valid=(a, b))
+    return ShiftStudy(**out, theta=dtcwpt.dtcwpt_filters(J)[1], valid=(a, b))
 
 
 def fill_frequency_plane(values: np.ndarray) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Each script in ``benchmarks/`` times our code against a peer in one run and calls
 :func:`record`, which writes ``benchmarks/results/<name>.json`` (atomically) with the machine it
-ran on. ``python -m cnnmath.bench`` renders every record into ``book/performance.md``;
+ran on. ``python -m cnnmath.book.bench`` renders every record into ``book/performance.md``;
 ``--check`` only verifies that the page is up to date. ``make bench`` does both.
 Timings never enter the tests: they are measured here, on purpose, and read by a person.
 """
@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnnmath.catalog import repo_root
+from cnnmath.book.catalog import repo_root
 from cnnmath.io import write_text_atomic
 
 __all__ = ["Record", "best_time", "load_records", "machine", "record", "render", "main"]
@@ -107,7 +107,7 @@ def render(records: list[Record]) -> str:
         "",
         "Side-by-side timings of the book's algorithms against peer implementations or straightforward",
         "baselines, each measured in one run on the same inputs (`make bench`, not part of `make test`;",
-        "the page is generated from `benchmarks/results/` by `python -m cnnmath.bench`). Times are",
+        "the page is generated from `benchmarks/results/` by `python -m cnnmath.book.bench`). Times are",
         "best-of-several wall-clock seconds; ratios above 1 mean ours is faster.",
         "",
     ]
@@ -132,14 +132,14 @@ def render(records: list[Record]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write (or ``--check``) ``book/performance.md`` from the records."""
-    parser = argparse.ArgumentParser(prog="python -m cnnmath.bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnmath.book.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if book/performance.md is stale")
     args = parser.parse_args(argv)
     root = repo_root()
     page, text = root / "book" / "performance.md", render(load_records(root))
     if args.check:
         if not page.exists() or page.read_text(encoding="utf-8") != text:
-            print(f"{page} is stale: run `python -m cnnmath.bench`", file=sys.stderr)
+            print(f"{page} is stale: run `python -m cnnmath.book.bench`", file=sys.stderr)
             return 1
         return 0
     write_text_atomic(page, text)

@@ -3,7 +3,7 @@
 Binder (which builds ``environment.yml``) and Colab open a notebook from the repository, so the
 buttons exist only where the repository's address is known: in the publishing workflow
 (``.github/workflows/pages.yml``), which runs
-``python -m cnnmath.publish --repository OWNER/NAME --branch BRANCH`` before building. A local
+``python -m cnnmath.book.publish --repository OWNER/NAME --branch BRANCH`` before building. A local
 build has no launch buttons rather than buttons that point elsewhere.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from cnnmath.catalog import repo_root
+from cnnmath.book.catalog import repo_root
 from cnnmath.io import write_text_atomic
 
 __all__ = ["BINDER", "COLAB", "with_launch_buttons", "main"]
@@ -42,7 +42,7 @@ def with_launch_buttons(config: dict[str, Any], repository: str, branch: str,
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: rewrite ``_config.yml`` (atomically) for the published book."""
-    parser = argparse.ArgumentParser(prog="python -m cnnmath.publish", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m cnnmath.book.publish", description=__doc__.splitlines()[0])
     parser.add_argument("--repository", required=True, help="OWNER/NAME on GitHub")
     parser.add_argument("--branch", required=True, help="the branch the book is built from")
     parser.add_argument("--server", default="https://github.com", help="the GitHub server's address")

@@ -1,7 +1,7 @@
 """Small networks built of analytic convolutional layers, their training and their evaluation.
 
 The experiments of the analytic chapter (notes ``acl.md`` §2, A3–A6): a small CNN whose conv
-layers are :class:`cnnmath.analytic.AnalyticConv2d` with mosaic ratios ``ρ_l`` per layer
+layers are :class:`cnnmath.analytic.layer.AnalyticConv2d` with mosaic ratios ``ρ_l`` per layer
 (``ρ = 0`` everywhere is the plain CNN, exactly; ``ρ = 1`` everywhere is an "AnaNN"), trained on
 MNIST-like data and compared on accuracy, parameter count and robustness to input noise. The
 architecture and training settings are ours: the paper's could not be read.
@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from cnnmath.analytic import AnalyticConv2d, akp_parameters, parameter_count
+from cnnmath.analytic.layer import AnalyticConv2d, akp_parameters, parameter_count
 from cnnmath.data import Split
 
 __all__ = [

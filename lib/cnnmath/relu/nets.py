@@ -4,7 +4,7 @@ The networks of Rolnick & Kording (ICML 2020), §6: fully connected ReLU network
 normal weights of variance ``2/fan_in`` and i.i.d. ``N(0, 1)`` biases, used untrained or trained
 with Adam and softmax cross-entropy on MNIST (784 → … → 10) or on a memorization task (1000
 Gaussian points in ℝ¹⁰ with random binary labels). The extractor in
-:mod:`cnnmath.relu_extract` sees a network only through an :class:`Oracle`, which counts every
+:mod:`cnnmath.relu.extract` sees a network only through an :class:`Oracle`, which counts every
 input row it evaluates and refuses outputs that are not finite.
 
 Used by the notebooks of ``nbsrc/relu/``.
