@@ -15,20 +15,24 @@ def write_executed(root, name: str, lines: list[str]) -> None:
     nbformat.write(nb, str(root / "book" / "toy" / f"{name}.ipynb"))
 
 
-def test_failing_and_missing_claims_are_shown(project) -> None:
+def test_failing_and_missing_claims_are_shown_and_kinds_counted_apart(project) -> None:
     tmp_path = project
     write_executed(tmp_path, "fig01_value", [
-        "PASS toy.fig01.a: ours 1 · paper 1 · = 1 — first | piped",
-        "FAIL toy.fig01.b: ours 3 · paper 1 · ≤ 2",
-        "GAP toy.fig01.c: ours 0.9 · paper 0.98 · ≥ 0.98 — accuracy; gap: 10k digits, not 60k",
+        "PASS paper toy.fig01.a: ours 1 · paper 1 · = 1 — first | piped",
+        "FAIL check toy.fig01.b: ours 3 · paper — · ≤ 2",
+        "GAP paper toy.fig01.c: ours 0.9 · paper 0.98 · in [0.97, 0.99] — accuracy; gap: 10k digits, not 60k",
+        "PASS finding toy.fig01.d: ours 2 ± 1 · paper — · > 0 (n = 5 seeds)",
     ])
     rows = collect(load_catalog(tmp_path), tmp_path)
     page = render(rows)
-    assert "**3 claims in 1 notebooks: 1 pass, 1 known gaps, 1 fail.**" in page
-    assert "accuracy; gap: 10k digits, not 60k | [fig01_value](toy/fig01_value.ipynb) | 0.98 | 0.9 | ≥ 0.98 | ⚠️ GAP |" in page
-    assert "| `toy.fig01.b` | [fig01_value](toy/fig01_value.ipynb) | 1 | 3 | ≤ 2 | ❌ FAIL |" in page
+    totals = "2 numbers from the papers: 1 reproduced, 1 gaps, 0 failing · 1 check (1 failing) · 1 finding"
+    assert f"**{totals}** (1 notebooks)." in page
+    assert page.index("### Numbers from the paper") < page.index("### Checks") < page.index("### Findings")
+    assert ("| ⚠️ GAP | `toy.fig01.c` ([fig01_value](toy/fig01_value.ipynb))<br>accuracy; gap: 10k digits,"
+            " not 60k | 0.9 · 0.98 · in [0.97, 0.99] |") in page
+    assert "| ❌ FAIL | `toy.fig01.b` ([fig01_value](toy/fig01_value.ipynb)) | 3 · — · ≤ 2 |" in page
     assert "first \\| piped" in page
-    assert "| — | [fig02_other](toy/fig02_other.ipynb) | | | not executed | ❌ MISSING |" in page
-    assert summary(rows).endswith("3 claims, 1 pass, 1 gaps, 1 fail, 1 notebooks without claims")
+    assert "❌ MISSING: not executed or without claims: [fig02_other](toy/fig02_other.ipynb)." in page
+    assert summary(rows).endswith(f"scorecard: {totals}; 1 notebooks without claims")
     table = render_summary(load_catalog(tmp_path), rows)
-    assert "| [A toy chapter](toy/index.md) | 2 | 3 | 1 | 1 | 1 |" in table
+    assert "| [A toy chapter](toy/index.md) | 2: 1 / 1 / 0 | 1 (1 failing) | 1 |" in table

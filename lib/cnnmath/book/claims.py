@@ -1,23 +1,39 @@
-"""Claims: one checked line per reproduced number, compared with the paper's.
+"""Claims: one checked line per statement a notebook makes, of one of three kinds.
 
 A notebook ends with calls such as::
 
-    claim("volterra.fig06.error", ours=err, paper=5.64877e-07, holds=err <= 1e-6,
-          condition="≤ 1e-06", note="L2 error of the order-5 Volterra approximation")
+    claim("volterra.fig06.error", kind="paper", ours=err, paper=5.64877e-07,
+          holds=q05 <= 5.64877e-07 <= q95, condition="paper's draw inside our 5-95% band",
+          note="L2 error of the order-5 approximation")
 
-which print one stable line,
-``PASS volterra.fig06.error: ours 3.1e-07 · paper 5.65e-07 · ≤ 1e-06 — L2 error …``.
-A claim whose condition fails is ``FAIL`` (and ``make test`` fails), unless the notebook states
-why the paper's value is out of reach here (``gap="…"``): then it is a ``GAP``, shown as such on
-the scorecard with its reason, the honest record of a known difference.
-The line is the claim's only record: nbval compares it on every test run (the claims cell is
-tagged ``nbval-check-output``) and :func:`read_claims` parses it back out of the executed
-notebook for the scorecard page. Numbers are rounded by ``fmt`` so that the line does not
-change between machines.
+which print one line,
+``PASS paper volterra.fig06.error: ours 3.1e-07 · paper 5.65e-07 · paper's draw … — L2 error …``.
+
+The three kinds are counted apart everywhere (scorecard, landing page) and never added together:
+
+``paper``
+    A number the paper printed, compared **two-sided** (within a stated tolerance of the paper's
+    value, or the paper's value inside our measured band). Only these count as reproduction.
+    Out of reach for a stated reason (``gap="…"``): a ``GAP``, not a ``FAIL``.
+``check``
+    An internal identity or consistency test (a closed form equals enumeration): useful to a
+    reader, never counted as reproduction.
+``finding``
+    Something the book shows beyond the paper: a statement over ``n ≥ 5`` seeds with its spread
+    (sample standard deviation, ddof = 1) or a stated test.
+
+A claim whose condition fails is ``FAIL`` (and ``make test`` fails). The line is the claim's only
+record: nbval compares it on every test run (the claims cell is tagged ``nbval-check-output``)
+with **the measured value masked** (``tests/nbval_sanitize.cfg``): the id, kind, verdict,
+condition and the paper's value must hold on any machine, while ``ours`` may differ in its last
+digits between CPUs. Conditions and notes therefore carry parameters, never measured numbers.
+:func:`read_claims` parses the lines back out of an executed notebook for the scorecard, and
+:func:`verdict_table` renders them for a page.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import dataclass
@@ -27,21 +43,35 @@ from typing import Any
 import nbformat
 import numpy as np
 
-__all__ = ["Claim", "claim", "format_value", "parse_claim_line", "read_claims"]
+__all__ = [
+    "KINDS",
+    "STATUSES",
+    "Claim",
+    "claim",
+    "format_value",
+    "parse_claim_line",
+    "read_claims",
+    "verdict_table",
+]
+
+KINDS = ("paper", "check", "finding")
+STATUSES = ("PASS", "GAP", "FAIL")
+MIN_FINDING_SEEDS = 5
 
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _SEP = " · "
 _LINE = re.compile(
-    r"^(?P<status>PASS|FAIL|GAP) (?P<id>[a-z0-9_.]+): ours (?P<ours>.+?) · paper (?P<paper>.+?)"
-    r" · (?P<condition>.+?)(?: — (?P<note>.+))?$"
+    r"^(?P<status>PASS|FAIL|GAP) (?P<kind>paper|check|finding) (?P<id>[a-z0-9_.]+): "
+    r"ours (?P<ours>.+?) · paper (?P<paper>.+?) · (?P<condition>.+?)(?: — (?P<note>.+))?$"
 )
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A reproduced number: its id, our value and the paper's (both already formatted)."""
+    """One statement of a notebook: id, kind, verdict, our value and the paper's (formatted)."""
 
     id: str
+    kind: str
     status: str
     ours: str
     paper: str
@@ -55,8 +85,9 @@ class Claim:
 
     @property
     def line(self) -> str:
-        """The one stable line printed for this claim."""
-        text = f"{self.status} {self.id}: ours {self.ours}{_SEP}paper {self.paper}{_SEP}{self.condition}"
+        """The one line printed for this claim."""
+        text = (f"{self.status} {self.kind} {self.id}: ours {self.ours}{_SEP}paper {self.paper}"
+                f"{_SEP}{self.condition}")
         return f"{text} — {self.note}" if self.note else text
 
     def _ipython_display_(self) -> None:
@@ -88,13 +119,15 @@ def format_value(value: Any, fmt: str = ".3g") -> str:
 def claim(
     id: str,
     *,
+    kind: str,
     ours: Any,
-    paper: Any,
+    paper: Any = None,
     holds: bool,
     condition: str,
     note: str = "",
     fmt: str = ".3g",
     gap: str = "",
+    n: int | None = None,
 ) -> Claim:
     """Print and return one claim line.
 
@@ -102,35 +135,58 @@ def claim(
     ----------
     id : str
         Dotted, lower-case, stable identifier ``<paper>.<notebook>.<what>``.
+    kind : {'paper', 'check', 'finding'}
+        What the claim is (module docstring). ``paper`` needs the paper's value; ``finding``
+        needs ``n``, the number of seeds it rests on (at least 5).
     ours, paper : number or str or None
         Our value and the paper's (``None`` when the paper gives no number).
     holds : bool
         Whether the claim's condition holds; decides PASS or FAIL.
     condition : str
-        The condition in words or symbols, e.g. ``"≤ 1e-06"``.
+        The condition in words or symbols, e.g. ``"in [0.97, 0.99]"``; parameters only, no
+        measured numbers (the line must read the same on every machine but for ``ours``).
     note : str
-        What the number is, in a few words.
+        What the number is, in a few words; like ``condition``, no measured numbers.
     fmt : str
-        Format spec used to round both numbers so the line is stable across machines.
+        Format spec used to round both numbers.
     gap : str
         Why the condition cannot hold here (e.g. the paper's scale does not fit the book's CPU):
         a claim that does not hold is then a ``GAP``, not a ``FAIL``. Ignored when it holds.
+    n : int, optional
+        Seeds behind a ``finding``; printed with its condition.
     """
     if not isinstance(id, str) or not _ID.match(id):
         raise ValueError(
             f"claim id {id!r} must be dotted lower-case words, e.g. 'volterra.fig06.error'"
         )
+    if kind not in KINDS:
+        raise ValueError(f"claim {id}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    if kind == "paper" and paper is None:
+        raise ValueError(f"claim {id}: a 'paper' claim needs the paper's value (paper=...)")
+    if kind == "finding":
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < MIN_FINDING_SEEDS:
+            raise ValueError(
+                f"claim {id}: a 'finding' needs n = the number of seeds, at least {MIN_FINDING_SEEDS};"
+                f" got {n!r}"
+            )
+    elif n is not None:
+        raise ValueError(f"claim {id}: n (seeds) is only for kind 'finding'")
     if not isinstance(holds, (bool, np.bool_)):
         raise TypeError(f"claim {id}: holds must be a bool, got {type(holds).__name__}")
-    if not condition or "·" in condition or "—" in condition:
-        raise ValueError(f"claim {id}: condition must be non-empty and contain no '·' or '—'")
+    for name, text in (("condition", condition), ("note", note)):
+        if (name == "condition" and not text) or "·" in text or "—" in text or "\n" in text:
+            required = "non-empty, " if name == "condition" else ""
+            raise ValueError(f"claim {id}: {name} must be {required}one line, without '·' or '—'")
     if "·" in gap or "\n" in gap:
         raise ValueError(f"claim {id}: gap must be one line without '·'")
     status = "PASS" if holds else ("GAP" if gap else "FAIL")
     if status == "GAP":
         note = f"{note}; gap: {gap}" if note else f"gap: {gap}"
+    if kind == "finding":
+        condition = f"{condition} (n = {int(n)} seeds)"
     result = Claim(
         id=id,
+        kind=kind,
         status=status,
         ours=format_value(ours, fmt),
         paper=format_value(paper, fmt),
@@ -144,7 +200,7 @@ def claim(
 def parse_claim_line(line: str) -> Claim | None:
     """Parse a printed claim line back into a :class:`Claim` (``None`` if it is not one).
 
-    >>> parse_claim_line("PASS a.b: ours 1 · paper 2 · ≤ 3 — note").ours
+    >>> parse_claim_line("PASS check a.b: ours 1 · paper 2 · ≤ 3 — note").ours
     '1'
     """
     match = _LINE.match(line.strip())
@@ -152,6 +208,7 @@ def parse_claim_line(line: str) -> Claim | None:
         return None
     return Claim(
         id=match["id"],
+        kind=match["kind"],
         status=match["status"],
         ours=match["ours"],
         paper=match["paper"],
@@ -160,9 +217,12 @@ def parse_claim_line(line: str) -> Claim | None:
     )
 
 
-def read_claims(notebook: Path | str) -> list[Claim]:
-    """Every claim line printed in the stdout of an executed notebook, in order."""
-    nb = nbformat.read(str(notebook), as_version=4)
+def read_claims(notebook: Path | str | nbformat.NotebookNode) -> list[Claim]:
+    """Every claim line printed in the stdout of an executed notebook (path or node), in order."""
+    if isinstance(notebook, (str, Path)):
+        nb = nbformat.read(str(notebook), as_version=4)
+    else:
+        nb = notebook
     found: list[Claim] = []
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -174,3 +234,45 @@ def read_claims(notebook: Path | str) -> list[Claim]:
                     if parsed is not None:
                         found.append(parsed)
     return found
+
+
+_BADGE = {
+    "PASS": ("PASS", "#1a7f37"),
+    "GAP": ("GAP", "#9a6700"),
+    "FAIL": ("FAIL", "#cf222e"),
+}
+_KIND_LABEL = {"paper": "paper's number", "check": "check", "finding": "finding"}
+
+
+def verdict_table(claims: list[Claim]) -> str:
+    """An HTML block listing ``claims`` for a page: verdict badge, kind, what, ours, paper, condition.
+
+    One compact card per claim (no fixed column widths), so that it fits a 390 px phone and a
+    1400 px page without sideways scrolling; colours carry meaning only beside the word.
+
+    >>> html_text = verdict_table([parse_claim_line("GAP paper a.b: ours 1 · paper 2 · = 2 — n")])
+    >>> "GAP" in html_text and "a.b" in html_text
+    True
+    """
+    if not claims:
+        return '<div class="cnnmath-verdicts"><p>This notebook states no claims.</p></div>'
+    counts = ", ".join(
+        f"{sum(c.status == s for c in claims)} {s}" for s in STATUSES if any(c.status == s for c in claims)
+    )
+    rows = []
+    for c in claims:
+        word, colour = _BADGE[c.status]
+        badge = (f'<span style="background:{colour};color:#fff;border-radius:3px;padding:0 .4em;'
+                 f'font-weight:600;font-size:.85em">{word}</span>')
+        note = f'<div style="opacity:.8">{html.escape(c.note)}</div>' if c.note else ""
+        rows.append(
+            '<li style="margin:.35em 0;list-style:none;overflow-wrap:anywhere">'
+            f'{badge} <em>{_KIND_LABEL[c.kind]}</em> <code>{html.escape(c.id)}</code>{note}'
+            f'<div>ours <strong>{html.escape(c.ours)}</strong> · paper {html.escape(c.paper)}'
+            f' · {html.escape(c.condition)}</div></li>'
+        )
+    return (
+        '<div class="cnnmath-verdicts" style="max-width:100%">'
+        f"<p><strong>Verdicts</strong> ({counts}):</p>"
+        f'<ul style="padding-left:0">{"".join(rows)}</ul></div>'
+    )
