@@ -81,12 +81,12 @@ plt.show()
 # %% tags=["nbval-check-output"]
 plain, acl = models.values()
 gap = 100 * (table[acl, n_small]["mean"] - table[plain, n_small]["mean"])
-claim("analytic.fig93.small_data_gain", ours=gap, paper=None, holds=gap >= 0, condition="≥ 0 points",
+claim("analytic.fig93.small_data_gain", kind="check", ours=gap, paper=None, holds=gap >= 0, condition="≥ 0 points",
       note=f"ACL − plain clean accuracy, {n_small} training images, {n_seeds} seeds", fmt=".1f")
 for n in train_sizes:
     auc = [np.mean([table[r, n][f"noise {s:g}"] for s in noise_stds]) for r in (plain, acl)]
     g = 100 * (auc[1] - auc[0])
-    claim(f"analytic.fig93.noise_gain_{n}", ours=g, paper=None, holds=g >= 0, condition="≥ 0 points",
+    claim(f"analytic.fig93.noise_gain_{n}", kind="check", ours=g, paper=None, holds=g >= 0, condition="≥ 0 points",
           note=f"ACL − plain accuracy averaged over noise s ∈ [0, {noise_max:g}], {n} training images", fmt=".1f")
 
 # %% [markdown]

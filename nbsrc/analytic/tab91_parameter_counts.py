@@ -84,11 +84,11 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 mismatch = max(abs(formula[key] - counted[key]) for key in formula)
-claim("analytic.tab91.formula_exact", ours=mismatch, paper=None, holds=mismatch == 0,
+claim("analytic.tab91.formula_exact", kind="check", ours=mismatch, paper=None, holds=mismatch == 0,
       condition="= 0", note="max |formula − counted| over 5 layers × 5 ratios", fmt=".0f")
 for name in ("AlexNet conv1", "ResNet-50 conv1"):
     frac = formula[name, 1.0] / formula[name, 0.0]
-    claim(f"analytic.tab91.{name.split()[0].lower().replace('-', '')}_fraction", ours=frac, paper=None,
+    claim(f"analytic.tab91.{name.split()[0].lower().replace('-', '')}_fraction", kind="check", ours=frac, paper=None,
           holds=frac < 0.05, condition="< 0.05", note=f"parameters of {name} at ρ = 1 / at ρ = 0", fmt=".4f")
 
 # %% [markdown]

@@ -118,11 +118,11 @@ fig.suptitle("Top: the learned Gabor kernels of the ACL. Bottom: each class's or
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("cross.fig01.order1", ours="< 1e-14" if err1 < 1e-14 else err1, paper=None, holds=err1 <= 1e-12, condition="≤ 1e-12",
+claim("cross.fig01.order1", kind="check", ours="< 1e-14" if err1 < 1e-14 else err1, paper=None, holds=err1 <= 1e-12, condition="≤ 1e-12",
       note="closed-form P1 vs the network's Jacobian at 0 (relative, float64)")
-claim("cross.fig01.order2", ours="< 1e-13" if err2 < 1e-13 else err2, paper=None, holds=err2 <= 1e-12, condition="≤ 1e-12",
+claim("cross.fig01.order2", kind="check", ours="< 1e-13" if err2 < 1e-13 else err2, paper=None, holds=err2 <= 1e-12, condition="≤ 1e-12",
       note="closed-form P2 vs half the network's Hessian at 0 (relative, float64)")
-claim("cross.fig01.parameters", ours=acl_params, paper=None, holds=acl_params < conv_params,
+claim("cross.fig01.parameters", kind="check", ours=acl_params, paper=None, holds=acl_params < conv_params,
       condition=f"< {conv_params} (Conv2d)", fmt=".0f", note="first-layer parameters as an ACL")
 
 # %% [markdown]

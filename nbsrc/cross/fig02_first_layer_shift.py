@@ -111,9 +111,9 @@ print(f"Spearman correlation of RMax instability with frequency, all real filter
 print(f"DT-CWPT band-pass filters (|θ| > 1): RMax/CMod instability ratio {gain:.2f}")
 
 # %% tags=["nbval-check-output"]
-claim("cross.fig02.frequency", ours=rank, paper=None, holds=bool(rank >= 0.5), condition="≥ 0.5", fmt=".2f",
+claim("cross.fig02.frequency", kind="check", ours=rank, paper=None, holds=bool(rank >= 0.5), condition="≥ 0.5", fmt=".2f",
       note="Spearman correlation of RMax shift instability with filter frequency, 48 real filters")
-claim("cross.fig02.cmod_gain", ours=gain, paper=None, holds=bool(gain > 1.0), condition="> 1", fmt=".2f",
+claim("cross.fig02.cmod_gain", kind="check", ours=gain, paper=None, holds=bool(gain > 1.0), condition="> 1", fmt=".2f",
       note="RMax over CMod instability, DT-CWPT band-pass filters")
 
 # %% [markdown]

@@ -86,11 +86,11 @@ ax1.set(xlabel="hidden neuron of the head", ylabel="fraction of test images", ti
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("cross.fig03.architecture", ours=str(ex.architecture), paper=None, holds=ex.architecture == head.sizes,
+claim("cross.fig03.architecture", kind="check", ours=str(ex.architecture), paper=None, holds=ex.architecture == head.sizes,
       condition=f"= {head.sizes}", note="architecture inferred from queries")
-claim("cross.fig03.layer1", ours="< 1e-10" if score.max_error < 1e-10 else score.max_error, paper=None, holds=score.recovered(1e-8) == hidden,
+claim("cross.fig03.layer1", kind="check", ours="< 1e-10" if score.max_error < 1e-10 else score.max_error, paper=None, holds=score.recovered(1e-8) == hidden,
       condition=f"all {hidden} neurons ≤ 1e-08", fmt=".0e", note="max error of the recovered hidden layer (unit rows)")
-claim("cross.fig03.fidelity", ours=fid["argmax"], paper=None, holds=fid["argmax"] == 1.0 and fid["max_rel"] <= 1e-6,
+claim("cross.fig03.fidelity", kind="check", ours=fid["argmax"], paper=None, holds=fid["argmax"] == 1.0 and fid["max_rel"] <= 1e-6,
       condition="same class on every test image, max error ≤ 1e-6 of max |f|", fmt=".4f",
       note="extracted head vs the true one on the CNN's test features")
 

@@ -103,9 +103,9 @@ ax1.legend(loc="lower left", fontsize=8)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("relu.fig01.layer1_lines", ours=score.recovered(1e-8), paper=5, holds=score.recovered(1e-8) == 5 == score.n_hat,
+claim("relu.fig01.layer1_lines", kind="paper", ours=score.recovered(1e-8), paper=5, holds=score.recovered(1e-8) == 5 == score.n_hat,
       condition="= 5, none spurious", note="straight boundaries found by Algorithm 1 (error ≤ 1e-8)")
-claim("relu.fig01.bends_on_layer2", ours=f"{int(np.sum(on_red < 1e-8))}/{len(p2)}", paper=None,
+claim("relu.fig01.bends_on_layer2", kind="check", ours=f"{int(np.sum(on_red < 1e-8))}/{len(p2)}", paper=None,
       holds=bool(len(p2) > 0 and np.all(on_red < 1e-8)), condition="all P2 points on a layer-2 boundary",
       note="Theorem 1: what is not straight belongs to a deeper layer")
 

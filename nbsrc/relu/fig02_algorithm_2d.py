@@ -91,9 +91,9 @@ plt.show()
 # walk that slid onto another boundary.
 
 # %% tags=["nbval-check-output"]
-claim("relu.fig02.layer1", ours=s1.recovered(1e-8), paper=5, holds=s1.recovered(1e-8) == 5 == s1.n_hat,
+claim("relu.fig02.layer1", kind="paper", ours=s1.recovered(1e-8), paper=5, holds=s1.recovered(1e-8) == 5 == s1.n_hat,
       condition="= 5, none spurious", note="hyperplanes kept by TestHyperplane, exact to 1e-8")
-claim("relu.fig02.walks_on_boundaries", ours=f"{int(np.sum(dist < 1e-8))}/{len(path)}", paper=None,
+claim("relu.fig02.walks_on_boundaries", kind="check", ours=f"{int(np.sum(dist < 1e-8))}/{len(path)}", paper=None,
       holds=bool(len(path) > 0 and np.all(dist < 1e-8)), condition="all within 1e-08",
       note="every point of every walk lies on a true layer-2 boundary")
 

@@ -120,11 +120,11 @@ plt.show()
 worst = max(s.max_error for s, _ in rows.values())
 frac = min(s.recovered(1e-8) / s.n_true for s, _ in rows.values())
 spurious = sum(s.n_hat - s.recovered(1e-8) for s, _ in rows.values())
-claim("relu.fig03.layer1_error", ours="≤ 1e-08" if worst <= 1e-8 else worst, paper=None, holds=worst <= 1e-8,
+claim("relu.fig03.layer1_error", kind="check", ours="≤ 1e-08" if worst <= 1e-8 else worst, paper=None, holds=worst <= 1e-8,
       condition="≤ 1e-08", note="max relative error of every recovered layer-1 row, all nets")
-claim("relu.fig03.layer1_fraction", ours=frac, paper=None, holds=frac >= 0.9 and spurious == 0,
+claim("relu.fig03.layer1_fraction", kind="check", ours=frac, paper=None, holds=frac >= 0.9 and spurious == 0,
       condition="≥ 0.9, none spurious", fmt=".2f", note="worst fraction of layer-1 neurons recovered")
-claim("relu.fig03.query_slope", ours=slope, paper=1.0, holds=0.8 <= slope <= 1.3, fmt=".1f",
+claim("relu.fig03.query_slope", kind="paper", ours=slope, paper=1.0, holds=0.8 <= slope <= 1.3, fmt=".1f",
       condition="in [0.8, 1.3]", note="log-log slope of layer-1 queries vs n1 × lines (linear in neurons)")
 
 # %% [markdown]

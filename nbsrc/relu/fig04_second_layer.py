@@ -103,11 +103,11 @@ frac = min(r["s2"].recovered(1e-6) / r["s2"].n_true for r in results.values())
 worst = max(r["s2"].errors[r["complete"]].max(initial=0) for r in results.values())
 full = [r for r in results.values() if r["complete"].all() and r["s2"].n_hat == r["s2"].n_true]
 fid_full = max((r["fid"]["max_rel"] for r in full), default=np.inf)
-claim("relu.fig04.layer2_fraction", ours=frac, paper=None, holds=frac >= 0.9, fmt=".2f",
+claim("relu.fig04.layer2_fraction", kind="check", ours=frac, paper=None, holds=frac >= 0.9, fmt=".2f",
       condition="≥ 0.9", note="worst fraction of layer-2 neurons recovered (row error ≤ 1e-6)")
-claim("relu.fig04.layer2_error", ours="≤ 1e-06" if worst <= 1e-6 else worst, paper=None, holds=worst <= 1e-6,
+claim("relu.fig04.layer2_error", kind="check", ours="≤ 1e-06" if worst <= 1e-6 else worst, paper=None, holds=worst <= 1e-6,
       condition="≤ 1e-06", note="max error of complete recovered layer-2 rows (unit-normalised)")
-claim("relu.fig04.fidelity", ours=f"{len(full)}/{len(results)} nets complete", paper=None,
+claim("relu.fig04.fidelity", kind="check", ours=f"{len(full)}/{len(results)} nets complete", paper=None,
       holds=len(full) == len(results) and fid_full <= 1e-6, condition="every net complete, rel error ≤ 1e-06",
       note="max|f - f̂| / max|f| over 1e4 Gaussian inputs ≤ 1e-06 for the complete ones",
       gap="a few layer-2 neurons meet some layer-1 hyperplanes nowhere the walk goes (Theorem 3, condition iv), so those weights stay unknown")

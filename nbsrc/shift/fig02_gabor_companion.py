@@ -67,9 +67,9 @@ for ax in axes:
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig02.real_part", ours=max(real_err, 1e-14), paper=None, holds=real_err <= 1e-12,
+claim("shift.fig02.real_part", kind="check", ours=max(real_err, 1e-14), paper=None, holds=real_err <= 1e-12,
       condition="≤ 1e-12", note="max |Re W − V| (printed floored at 1e-14)", fmt=".0e")
-claim("shift.fig02.half_plane", ours=max(neg_energy, 1e-14), paper=None, holds=neg_energy <= 1e-12,
+claim("shift.fig02.half_plane", kind="check", ours=max(neg_energy, 1e-14), paper=None, holds=neg_energy <= 1e-12,
       condition="≤ 1e-12", note="relative energy of Ŵ on the half-plane ⟨ω, u⟩ < 0 (floored at 1e-14)", fmt=".0e")
 
 # %% [markdown]

@@ -63,11 +63,11 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 ga, gb, gc = g_max.values()
-claim("shift.fig03.generic", ours=ga, paper=None, holds=ga >= 0.9, condition="≥ 0.9",
+claim("shift.fig03.generic", kind="check", ours=ga, paper=None, holds=ga >= 0.9, condition="≥ 0.9",
       note="max of G over the grid, generic frequency: RMax ≈ CMod", fmt=".2f")
-claim("shift.fig03.pathological", ours=gb, paper=None, holds=gb <= -0.99, condition="≤ −0.99",
+claim("shift.fig03.pathological", kind="check", ours=gb, paper=None, holds=gb <= -0.99, condition="≤ −0.99",
       note="max of G over the grid when every point sits in a trough", fmt=".2f")
-claim("shift.fig03.low_frequency", ours=gc, paper=None, holds=gc <= 0, condition="≤ 0",
+claim("shift.fig03.low_frequency", kind="check", ours=gc, paper=None, holds=gc <= 0, condition="≤ 0",
       note="max of G over the grid for a low frequency in a trough", fmt=".2f")
 
 # %% [markdown]

@@ -69,11 +69,11 @@ plt.show()
 # %% tags=["nbval-check-output"]
 ca, cb = closed.values()
 gap = max(abs(closed[k] - mc[k]) for k in cases)
-claim("shift.fig04.spread_gamma", ours=ca, paper=None, holds=ca < 0.01, condition="< 0.01",
+claim("shift.fig04.spread_gamma", kind="check", ours=ca, paper=None, holds=ca < 0.01, condition="< 0.01",
       note="γ² for well-spread phases", fmt=".1e")
-claim("shift.fig04.clustered_gamma", ours=cb, paper=None, holds=cb > 0.3, condition="> 0.3",
+claim("shift.fig04.clustered_gamma", kind="check", ours=cb, paper=None, holds=cb > 0.3, condition="> 0.3",
       note="γ² for clustered phases", fmt=".2f")
-claim("shift.fig04.monte_carlo", ours=gap, paper=None, holds=gap < 5e-3, condition="< 5e-3",
+claim("shift.fig04.monte_carlo", kind="check", ours=gap, paper=None, holds=gap < 5e-3, condition="< 5e-3",
       note="|closed form (3.63) − Monte Carlo| over both cases", fmt=".0e")
 
 # %% [markdown]

@@ -74,17 +74,17 @@ step = (grid - 1) // 4  # grid steps per π/2 (exact when 4 divides grid − 1)
 period_err = float(max(np.abs(g4[step:] - g4[:-step]).max(), np.abs(g4[:, step:] - g4[:, :-step]).max()))
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig05.max", ours=g2.max(), paper=1.5, holds=abs(g2.max() - 1.5) < 1e-9,
+claim("shift.fig05.max", kind="paper", ours=g2.max(), paper=1.5, holds=abs(g2.max() - 1.5) < 1e-9,
       condition="= 3/2 where mθ ∈ 2πZ²", note="largest γ² on the plane, m = 2")
-claim("shift.fig05.lattice", ours=lattice_worst, paper=1.5, holds=abs(lattice_worst - 1.5) < 1e-6,
+claim("shift.fig05.lattice", kind="paper", ours=lattice_worst, paper=1.5, holds=abs(lattice_worst - 1.5) < 1e-6,
       condition="= 3/2 within 1e-6", note="γ² read off the m = 4 map at θ = (π/2, 0)")
-claim("shift.fig05.period", ours="< 1e-12" if period_err < 1e-12 else period_err, paper=None, holds=period_err < 1e-9,
+claim("shift.fig05.period", kind="check", ours="< 1e-12" if period_err < 1e-12 else period_err, paper=None, holds=period_err < 1e-9,
       condition="< 1e-9", note="max |γ²(4(θ + π/2 e)) − γ²(4θ)| on the grid, e = e_x, e_y", fmt=".0e")
-claim("shift.fig05.good_fraction_m2", ours=(g2 < 0.05).mean(), paper=None, holds=(g2 < 0.05).mean() > 0.7,
+claim("shift.fig05.good_fraction_m2", kind="check", ours=(g2 < 0.05).mean(), paper=None, holds=(g2 < 0.05).mean() > 0.7,
       condition="> 0.7", note="fraction of the plane with γ² < 0.05 (m = 2)", fmt=".2f")
-claim("shift.fig05.good_fraction_m4", ours=(g4 < 0.05).mean(), paper=None, holds=(g4 < 0.05).mean() > 0.7,
+claim("shift.fig05.good_fraction_m4", kind="check", ours=(g4 < 0.05).mean(), paper=None, holds=(g4 < 0.05).mean() > 0.7,
       condition="> 0.7", note="fraction of the plane with γ² < 0.05 (m = 4)", fmt=".2f")
-claim("shift.fig05.monte_carlo", ours=mc_gap, paper=None, holds=mc_gap < 5e-3,
+claim("shift.fig05.monte_carlo", kind="check", ours=mc_gap, paper=None, holds=mc_gap < 5e-3,
       condition="< 5e-3", note="largest |closed form − Monte Carlo| over 5 random ω, 2·10⁵ phases", fmt=".0e")
 
 # %% [markdown]

@@ -74,12 +74,12 @@ print(checks)
 # %% tags=["nbval-check-output"]
 for J, n_filters, size in ((2, 32, 30), (3, 128, 66)):
     ratio, err, shape = checks[J]
-    claim(f"shift.fig06.filters_j{J}", ours=f"{2 * shape[1] * shape[2]} filters, {shape[-1]}×{shape[-1]}",
+    claim(f"shift.fig06.filters_j{J}", kind="paper", ours=f"{2 * shape[1] * shape[2]} filters, {shape[-1]}×{shape[-1]}",
           paper=f"{n_filters} filters, {size}×{size}", holds=2 * shape[1] * shape[2] == n_filters and shape[-1] == size,
           condition=f"{n_filters} filters, {size}×{size}", note=f"number and size of the J = {J} filters")
-    claim(f"shift.fig06.tight_frame_j{J}", ours=ratio, paper=None, holds=abs(ratio - 8) < 1e-12,
+    claim(f"shift.fig06.tight_frame_j{J}", kind="check", ours=ratio, paper=None, holds=abs(ratio - 8) < 1e-12,
           condition="= 8 within 1e-12", note="Σ|coefficients|² / ‖x‖²", fmt=".12f")
-    claim(f"shift.fig06.reconstruction_j{J}", ours=max(err, 1e-14), paper=None, holds=err <= 1e-12,
+    claim(f"shift.fig06.reconstruction_j{J}", kind="check", ours=max(err, 1e-14), paper=None, holds=err <= 1e-12,
           condition="≤ 1e-12", note="max |x − inverse(forward(x))|, float64 (floored at 1e-14)", fmt=".0e")
 
 # %% [markdown]

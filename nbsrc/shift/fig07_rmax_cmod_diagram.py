@@ -68,13 +68,13 @@ ax.set_title(f"RMax and CMod on the DT-CWPT, J = {J}, {size}×{size} input")
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig07.rmax_prepool", ours="×".join(map(str, flat(pre))), paper="128×56×56",
+claim("shift.fig07.rmax_prepool", kind="paper", ours="×".join(map(str, flat(pre))), paper="128×56×56",
       holds=flat(pre) == (128, 56, 56), condition="equal", note="RMax maps before pooling, J = 3")
-claim("shift.fig07.rmax", ours="×".join(map(str, flat(y_max))), paper="128×28×28",
+claim("shift.fig07.rmax", kind="paper", ours="×".join(map(str, flat(y_max))), paper="128×28×28",
       holds=flat(y_max) == (128, 28, 28), condition="equal", note="RMax output")
-claim("shift.fig07.cmod", ours="×".join(map(str, flat(y_mod))), paper="128×28×28",
+claim("shift.fig07.cmod", kind="paper", ours="×".join(map(str, flat(y_mod))), paper="128×28×28",
       holds=flat(y_mod) == (128, 28, 28), condition="equal", note="CMod output")
-claim("shift.fig07.alignment", ours=max(align, 1e-14), paper=None, holds=align <= 1e-12,
+claim("shift.fig07.alignment", kind="check", ours=max(align, 1e-14), paper=None, holds=align <= 1e-12,
       condition="≤ 1e-12", note="max |Re CMod-complex[n] − RMax-pre-pool[2n]| (floored at 1e-14)", fmt=".0e")
 
 # %% [markdown]

@@ -89,13 +89,13 @@ print("our three largest J = 2 cells (orientation, k_y, k_x):", sorted(top3))
 # %% tags=["nbval-check-output"]
 for J in (2, 3):
     r, p = corr[J].statistic, corr[J].pvalue
-    claim(f"shift.fig08.corr_gamma_j{J}", ours=r, paper="same pattern as Fig. 5", holds=r > 0 and p < 0.01,
+    claim(f"shift.fig08.corr_gamma_j{J}", kind="paper", ours=r, paper="same pattern as Fig. 5", holds=r > 0 and p < 0.01,
           condition="r > 0 with one-sided p < 0.01", note=f"Pearson r of ρ̃² and γ²(m θ) over the {masks[J].sum()} band-pass filters",
           fmt=".2f")
-claim("shift.fig08.dark_cells_j2", ours=f"{len(top3 & paper_dark)} of 3", paper="3 of 3", holds=top3 == paper_dark,
+claim("shift.fig08.dark_cells_j2", kind="paper", ours=f"{len(top3 & paper_dark)} of 3", paper="3 of 3", holds=top3 == paper_dark,
       condition="the paper's 3 darkest cells are our 3 largest", note="J = 2, ↘ cells (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8)")
 for J in (2, 3):
-    claim(f"shift.fig08.median_j{J}", ours=medians[J], paper="≈ 0.25–0.3 (read off the figure)",
+    claim(f"shift.fig08.median_j{J}", kind="paper", ours=medians[J], paper="≈ 0.25–0.3 (read off the figure)",
           holds=0.15 <= medians[J] <= 0.40, condition="in [0.15, 0.40]", note=f"median ρ̃² over the band-pass filters, J = {J}",
           fmt=".2f")
 

@@ -110,24 +110,24 @@ for J, s in half.items():
 
 # %% tags=["nbval-check-output"]
 for J, sm in summary.items():
-    claim(f"shift.fig09.cmod_bound_j{J}", ours=sm["mod_max"], paper=None, holds=sm["mod_max"] <= bound[J],
+    claim(f"shift.fig09.cmod_bound_j{J}", kind="check", ours=sm["mod_max"], paper=None, holds=sm["mod_max"] <= bound[J],
           condition=f"≤ α(κ_J u) = {bound[J]:.3f} (Thm 2.9)", note=f"largest ρ̃^mod over the band-pass filters, J = {J}", fmt=".3f")
     ratio = sm["max_mean"] / sm["mod_mean"]
-    claim(f"shift.fig09.rmax_over_cmod_j{J}", ours=ratio, paper="Fig. 9a darker than 9b", holds=ratio > 1,
+    claim(f"shift.fig09.rmax_over_cmod_j{J}", kind="paper", ours=ratio, paper="Fig. 9a darker than 9b", holds=ratio > 1,
           condition="> 1", note=f"mean ρ̃^max / mean ρ̃^mod, J = {J}", fmt=".2f")
     band = sm["band"] / sm["rest"]
-    claim(f"shift.fig09.horizontal_band_j{J}", ours=band, paper="light band at θ_x ≈ 0", holds=band < 1,
+    claim(f"shift.fig09.horizontal_band_j{J}", kind="paper", ours=band, paper="light band at θ_x ≈ 0", holds=band < 1,
           condition="< 1", note=f"mean ρ̃^max on the θ_x ≈ 0 column / elsewhere, J = {J}", fmt=".2f")
     r, p = sm["corr"].statistic, sm["corr"].pvalue
-    claim(f"shift.fig09.corr_fig08_j{J}", ours=r, paper="Fig. 9a follows Fig. 8", holds=r > 0 and p < 0.01,
+    claim(f"shift.fig09.corr_fig08_j{J}", kind="paper", ours=r, paper="Fig. 9a follows Fig. 8", holds=r > 0 and p < 0.01,
           condition="r > 0 with one-sided p < 0.01", note=f"Pearson r of ρ̃² and ρ̃^max off the θ_x ≈ 0 column, J = {J}", fmt=".2f")
 for J, sb in sub.items():
-    claim(f"shift.fig09.subpixel_cmod_bound_j{J}", ours=sb["mod_max"], paper=None, holds=sb["mod_max"] <= sb["bound"],
+    claim(f"shift.fig09.subpixel_cmod_bound_j{J}", kind="check", ours=sb["mod_max"], paper=None, holds=sb["mod_max"] <= sb["bound"],
           condition=f"≤ α(κ_J u) = {sb['bound']:.3f} (Thm 2.9)", note=f"u = (0, {subpixel}): largest ρ̃^mod, filters inside the band, J = {J}", fmt=".3f")
-    claim(f"shift.fig09.subpixel_rmax_over_cmod_j{J}", ours=sb["ratio"], paper=None, holds=sb["ratio"] > 1,
+    claim(f"shift.fig09.subpixel_rmax_over_cmod_j{J}", kind="check", ours=sb["ratio"], paper=None, holds=sb["ratio"] > 1,
           condition="> 1", note=f"u = (0, {subpixel}): mean ρ̃^max / mean ρ̃^mod, J = {J}", fmt=".2f")
 arg = summary[2]["argmax"]
-claim("shift.fig09.darkest_rmax_j2", ours=f"({int(arg[1])}, {int(arg[2])}) {'↗↘'[int(arg[0])]}", paper="(0, 3) ↘",
+claim("shift.fig09.darkest_rmax_j2", kind="paper", ours=f"({int(arg[1])}, {int(arg[2])}) {'↗↘'[int(arg[0])]}", paper="(0, 3) ↘",
       holds=tuple(int(i) for i in arg) == (1, 0, 3), condition="equal",
       note="cell (k_y, k_x) of the largest ρ̃^max, J = 2: (θ_y, θ_x) = (π/8, −7π/8) in the paper")
 

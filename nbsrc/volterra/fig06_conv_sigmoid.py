@@ -172,16 +172,16 @@ ax1.set(xlabel="draw", ylabel="relative L2 error", title=f"(f) {n_seeds} draws: 
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig06.error", ours=error, paper=5.64877e-07, holds=error <= 1e-6,
+claim("volterra.fig06.error", kind="paper", ours=error, paper=5.64877e-07, holds=error <= 1e-6,
       condition="≤ 1e-06", note=f"L2 error of the order-{order} approximation, seed {seed}")
-claim("volterra.fig06.all_draws", ours=errors.max(), paper=None, holds=bool(errors.max() <= 1e-6),
+claim("volterra.fig06.all_draws", kind="check", ours=errors.max(), paper=None, holds=bool(errors.max() <= 1e-6),
       condition=f"max over {n_seeds} draws ≤ 1e-06", note="every Gaussian draw is approximated as well")
-claim("volterra.fig06.kernels", ours="< 1e-14" if max(kernel_mismatch) < 1e-14 else max(kernel_mismatch),
+claim("volterra.fig06.kernels", kind="check", ours="< 1e-14" if max(kernel_mismatch) < 1e-14 else max(kernel_mismatch),
       paper=None, holds=max(kernel_mismatch) < 1e-12, condition="≤ 1e-12",
       note="explicit Volterra kernels vs direct Taylor polynomial, max abs difference")
-claim("volterra.fig06.residual", ours=max(residual_mismatch), paper=None, holds=max(residual_mismatch) <= 0.05,
+claim("volterra.fig06.residual", kind="check", ours=max(residual_mismatch), paper=None, holds=max(residual_mismatch) <= 0.05,
       condition="≤ 0.05", fmt=".1g", note="residual vs the order-7 term a₇ g*(h*x)⁷, relative, max over draws")
-claim("volterra.fig06.composition", ours="< 1e-12" if max(composition_errors) < 1e-12 else max(composition_errors),
+claim("volterra.fig06.composition", kind="check", ours="< 1e-12" if max(composition_errors) < 1e-12 else max(composition_errors),
       paper=None, holds=max(composition_errors) < 1e-12, condition="≤ 1e-12",
       note=f"Volterra-2 of Volterra-2 vs its composed order-4 kernels (Lemma 13), relative, max over {n_seeds} draws")
 

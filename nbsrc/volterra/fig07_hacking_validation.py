@@ -159,15 +159,15 @@ print(f"largest stop-rule allowance sqrt(L tol)/|P1|: two-layer {max((signal_len
       f"three-layer {max((signal_length * tol) ** 0.5 / r['norm1'] for r in three):.1%}")
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig07.closed_form", ours="< 1e-12" if closed_form_error < 1e-12 else closed_form_error, paper=None,
+claim("volterra.fig07.closed_form", kind="check", ours="< 1e-12" if closed_form_error < 1e-12 else closed_form_error, paper=None,
       holds=closed_form_error < 1e-12, condition="≤ 1e-12", note="closed-form P0, P1 vs autograd and the recursion")
-claim("volterra.fig07.bias", ours=bias_error, paper=None, holds=bias_error <= 3e-4, condition="≤ 3e-04", fmt=".0e",
+claim("volterra.fig07.bias", kind="check", ours=bias_error, paper=None, holds=bias_error <= 3e-4, condition="≤ 3e-04", fmt=".0e",
       note=f"max |b - P0| of the inferred order-0 kernel, {len(runs)} hacking runs")
-claim("volterra.fig07.kernel_two_layer", ours=rel_two, paper=None, holds=rel_two <= 0.03, condition="≤ 3%", fmt=".0%",
+claim("volterra.fig07.kernel_two_layer", kind="check", ours=rel_two, paper=None, holds=rel_two <= 0.03, condition="≤ 3%", fmt=".0%",
       note=f"max relative error of the inferred P1, two-layer net, {len(two)} draws")
-claim("volterra.fig07.kernel_three_layer", ours=rel_three, paper=None, holds=rel_three <= 0.1, condition="≤ 10%",
+claim("volterra.fig07.kernel_three_layer", kind="check", ours=rel_three, paper=None, holds=rel_three <= 0.1, condition="≤ 10%",
       fmt=".0%", note=f"max relative error of the inferred P1, three-layer net, {len(three)} draws")
-claim("volterra.fig07.lstsq_bias", ours=lsq_dev, paper=None, holds=lsq_dev <= 0.1, condition="≤ 10%", fmt=".0%",
+claim("volterra.fig07.lstsq_bias", kind="check", ours=lsq_dev, paper=None, holds=lsq_dev <= 0.1, condition="≤ 10%", fmt=".0%",
       note="least-squares P1 error vs the predicted cubic-term bias 1/(4L), max relative deviation")
 
 # %% [markdown]

@@ -161,13 +161,13 @@ print(f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, contr
 # from its output (hacker accuracy $\ge 75\%$; the paper gives no number).
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig08.accuracy", ours=test_accuracy, paper=0.9828, holds=test_accuracy >= 0.93, condition="≥ 93%",
+claim("volterra.fig08.accuracy", kind="paper", ours=test_accuracy, paper=0.9828, holds=test_accuracy >= 0.93, condition="≥ 93%",
       fmt=".0%", note=f"test accuracy, {split.source}, {epochs} epochs (paper 98.280%: full MNIST, 512 epochs)")
-claim("volterra.fig08.whitebox_kernels", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
+claim("volterra.fig08.whitebox_kernels", kind="check", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
       holds=whitebox_error < 1e-12, condition="≤ 1e-12", note="closed-form order-0/1 kernels of layers 1-3 vs autograd at 0")
-claim("volterra.fig08.hacker_r2", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
+claim("volterra.fig08.hacker_r2", kind="check", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
       note="variance of the layer-3 output explained by the hacking network, test images")
-claim("volterra.fig08.hacker_accuracy", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
+claim("volterra.fig08.hacker_accuracy", kind="check", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
       condition="≥ 0.75", fmt=".1f", note="accuracy of the remaining layers on the output of the hacking network")
 
 # %% [markdown]

@@ -128,17 +128,17 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 worst_z = max(abs(v) for v in z_scores.values())
-claim("volterra.fig10.expectation", ours=worst_z, paper=None, holds=bool(worst_z <= 4), fmt=".1f",
+claim("volterra.fig10.expectation", kind="check", ours=worst_z, paper=None, holds=bool(worst_z <= 4), fmt=".1f",
       condition="max |z| ≤ 4 standard errors", note=f"MC mean of ‖Δ‖² vs the exact expectation, {len(z_scores)} cases, {n_draws} draws each")
 spread = max(np.abs(norms[1][e] - eps).max() for e, eps in enumerate(eps_list))
-claim("volterra.fig10.order1", ours="< 1e-12" if spread < 1e-12 else spread, paper=None, holds=bool(spread < 1e-12),
+claim("volterra.fig10.order1", kind="check", ours="< 1e-12" if spread < 1e-12 else spread, paper=None, holds=bool(spread < 1e-12),
       condition="≤ 1e-12", note="order 1: every kernel gives ‖Δ‖ = ε exactly (‖H‖ = 1)")
 medians = {eps: [np.median(norms[n][e]) for n in orders] for e, eps in enumerate(eps_list)}
 trend = {eps: "up" if np.all(np.diff(m) > 0) else "down" if np.all(np.diff(m) < 0) else "mixed" for eps, m in medians.items()}
 predicted = {eps: "up" if exact[(e, 2)] > exact[(e, 1)] else "down" for e, eps in enumerate(eps_list)}
-claim("volterra.fig10.trend", ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()), paper=None, holds=trend == predicted,
+claim("volterra.fig10.trend", kind="check", ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()), paper=None, holds=trend == predicted,
       condition="medians monotone in n, direction as the exact expectation", note="large perturbations grow with the order, small ones shrink")
-claim("volterra.fig10.direct", ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch), paper=None, holds=max(mismatch) < 1e-12,
+claim("volterra.fig10.direct", kind="check", ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch), paper=None, holds=max(mismatch) < 1e-12,
       condition="≤ 1e-12", note="window-power responses vs order_n_conv1d, relative, one kernel per order")
 
 # %% [markdown]

@@ -104,10 +104,10 @@ for i in perturbed:
     touched[max(0, i - kernel_size + 1) : i + 1] = True
 changed = [(fy != fx).cpu().numpy() for fy in fys]
 exact_support = all(np.array_equal(c, touched) for c in changed)
-claim("volterra.fig11.support", ours=f"{int(changed[0].sum())} outputs", paper=None, holds=exact_support,
+claim("volterra.fig11.support", kind="check", ours=f"{int(changed[0].sum())} outputs", paper=None, holds=exact_support,
       condition="changed outputs = those whose window holds a perturbed sample", note="the rest are bit-identical")
 amplification = [c / a for c, a in zip(rms_rel_out, rel_in)]
-claim("volterra.fig11.amplification", ours=" ".join(f"{v:.2f}" for v in amplification), paper=None,
+claim("volterra.fig11.amplification", kind="check", ours=" ".join(f"{v:.2f}" for v in amplification), paper=None,
       holds=all(v > 1 for v in amplification), condition="> 1 for every ε",
       note="exact RMS relative output change / relative input change (sine windows reach the norm √5)")
 

@@ -92,13 +92,13 @@ band = (size - 1) * size // 2
 expected_nnz = [(2 * size - 1) ** 2 - 2 * band, (2 * size - 1) ** 2, ((2 * size - 1) ** 2 - 2 * band) ** 2]
 expected_sum = [size * size**2, size**2 * size * size, size**2 * size**2 * size**2]
 same = all(np.array_equal(results[k], direct[k]) for k in cases)
-claim("volterra.fig12.direct", ours="exact" if same else "differs", paper=None, holds=same,
+claim("volterra.fig12.direct", kind="check", ours="exact" if same else "differs", paper=None, holds=same,
       condition="outer_conv = direct accumulation, every entry", note="three all-ones outer convolutions (integers)")
 nnz = [np.count_nonzero(r) for r in results.values()]
-claim("volterra.fig12.support", ours=" ".join(map(str, nnz)), paper=None, holds=nnz == expected_nnz,
+claim("volterra.fig12.support", kind="check", ours=" ".join(map(str, nnz)), paper=None, holds=nnz == expected_nnz,
       condition=f"= {' '.join(map(str, expected_nnz))}", note="non-zero entries of (a), (b), (c)")
 sums = [int(r.sum()) for r in results.values()]
-claim("volterra.fig12.mass", ours=" ".join(map(str, sums)), paper=None, holds=sums == expected_sum,
+claim("volterra.fig12.mass", kind="check", ours=" ".join(map(str, sums)), paper=None, holds=sums == expected_sum,
       condition="= ΣG Π ΣH_k", note="total of (a), (b), (c)")
 
 # %% [markdown]

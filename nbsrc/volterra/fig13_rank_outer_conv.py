@@ -81,10 +81,10 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 ok = all(all(v == r for v in found[r]) for r in rank_list)
-claim("volterra.fig13.rank", ours=f"{sum(sum(v == r for v in found[r]) for r in rank_list)}/{len(rank_list) * n_trials}",
+claim("volterra.fig13.rank", kind="check", ours=f"{sum(sum(v == r for v in found[r]) for r in rank_list)}/{len(rank_list) * n_trials}",
       paper=None, holds=ok, condition="numerical rank = rank(g) in every draw",
       note=f"17×17 outer convolution, ranks {rank_list}, {n_trials} draws each")
-claim("volterra.fig13.flip", ours="< 1e-14" if flip_err < 1e-14 else flip_err, paper=None, holds=flip_err < 1e-13,
+claim("volterra.fig13.flip", kind="check", ours="< 1e-14" if flip_err < 1e-14 else flip_err, paper=None, holds=flip_err < 1e-13,
       condition="≤ 1e-13", note="flip identity of the outer convolution, relative, max over draws")
 
 # %% [markdown]

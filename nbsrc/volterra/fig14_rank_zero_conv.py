@@ -80,7 +80,7 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 hits = sum(v == predicted[c] for c in case_list for v in found[c])
-claim("volterra.fig14.rank", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
+claim("volterra.fig14.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
       condition="numerical rank = min(r, T1, T2) in every draw", note=f"{len(case_list)} cases of the authors' legend, {n_trials} draws each")
 
 # %% [markdown]

@@ -74,7 +74,7 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 hits = sum(v == min(k * r, image_size - kernel_size + 1) for k, r in case_list for v in found[(k, r)])
-claim("volterra.fig15.rank", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
+claim("volterra.fig15.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
       condition="numerical rank = k r in every draw", note=f"{len(case_list)} (k, r) pairs of the authors' legend, {n_trials} draws each")
 
 # %% [markdown]

@@ -95,7 +95,7 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig16.mode_ranks", ours=" ".join(map(str, found[0])), paper=None,
+claim("volterra.fig16.mode_ranks", kind="check", ours=" ".join(map(str, found[0])), paper=None,
       holds=all(f == predicted for f in found), condition=f"= predicted {' '.join(map(str, predicted))} in every draw",
       note=f"HOSVD mode ranks of the 7-axis outer convolution, {n_trials} draw(s), first shown")
 

@@ -79,7 +79,7 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig17.mode_ranks", ours=" ".join(map(str, found[0])), paper=" ".join(map(str, predicted)),
+claim("volterra.fig17.mode_ranks", kind="paper", ours=" ".join(map(str, found[0])), paper=" ".join(map(str, predicted)),
       holds=all(f == predicted for f in found), condition="= products of the Tucker ranks in every draw",
       note=f"mode ranks of a {image_size}³ Tucker volume * {kernel_size}³ Tucker kernel, {n_trials} draws, first shown")
 
