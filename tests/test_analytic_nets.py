@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from cnnmath.analytic import layer as A
+from cnnmath.analytic import layer as L
 from cnnmath.analytic import nets as N
 from cnnmath.data import Split
 
@@ -36,10 +35,10 @@ def test_plain_small_cnn_is_the_plain_conv_network():
 def test_small_cnn_parameter_count_is_the_sum_of_the_layer_formulas(ratios):
     net = N.SmallCNN(ratios=ratios)
     expected = sum(
-        A.acl_parameter_count(ci, co, k, round(r * co))
+        L.acl_parameter_count(ci, co, k, round(r * co))
         for ci, co, k, r in zip((1, 8, 16), (8, 16, 32), (7, 5, 3), ratios)
     ) + 32 * 9 * 10 + 10
-    assert A.parameter_count(net) == expected
+    assert L.parameter_count(net) == expected
 
 
 def test_as_tensors_is_a_shuffled_seeded_subset():
@@ -70,7 +69,7 @@ def test_run_and_summarize():
     rs = [N.run(d, (1.0, 0.0, 0.0), seed=s, epochs=1, noise_stds=(0.0, 0.5), n_train=40) for s in (0, 1)]
     assert all(r.noisy[0.0] == r.accuracy for r in rs)  # zero noise = the clean accuracy
     row = N.summarize(rs)[(1.0, 0.0, 0.0), 40]
-    assert row["n"] == 2 and row["n_params"] == A.parameter_count(N.SmallCNN(ratios=(1.0, 0.0, 0.0)))
+    assert row["n"] == 2 and row["n_params"] == L.parameter_count(N.SmallCNN(ratios=(1.0, 0.0, 0.0)))
     assert row["mean"] == pytest.approx(np.mean([r.accuracy for r in rs]))
 
 
