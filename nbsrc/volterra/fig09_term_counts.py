@@ -66,7 +66,7 @@ def performed_counts(n: int, m: int) -> list[int]:
     """Outer convolutions that compose_volterra performs per output order (size-2 kernels, order 0 = G_0 term)."""
     inner = [torch.ones((), device=dev)] + [torch.ones((2,) * k, device=dev) for k in range(1, n + 1)]
     outer = [torch.ones((), device=dev)] + [torch.ones((2,) * k, device=dev) for k in range(1, m + 1)]
-    with mock.patch.object(volterra, "outer_conv", wraps=conv.outer_conv) as spy:
+    with mock.patch.object(conv, "outer_conv", wraps=conv.outer_conv) as spy:
         conv.compose_volterra(outer, inner)
     counts = [1] + [0] * (n * m)  # G_0 is added without an outer convolution
     for call in spy.call_args_list:
@@ -106,16 +106,16 @@ print(f"{len(terms)} ordered terms in {len(groups)} groups; term_counts gives {c
 
 # %% tags=["nbval-check-output"]
 agree = all(closed[nm] == enumerated[nm] == performed[nm] for nm in nm_pairs)
-claim("volterra.fig09.counts", ours=f"{len(nm_pairs)}/{len(nm_pairs)} pairs" if agree else "mismatch", paper=None,
+claim("volterra.fig09.counts", kind="check", ours=f"{len(nm_pairs)}/{len(nm_pairs)} pairs" if agree else "mismatch", paper=None,
       holds=agree, condition="closed form = enumeration = compose_volterra, every order",
       note="exact integer term counts per order")
-claim("volterra.fig09.code_check", ours=" ".join(map(str, conv.term_counts(2, 2))), paper="3 3 4 2 1",
+claim("volterra.fig09.code_check", kind="paper", ours=" ".join(map(str, conv.term_counts(2, 2))), paper="3 3 4 2 1",
       holds=conv.term_counts(2, 2) == [3, 3, 4, 2, 1], condition="equal",
       note="N = M = 2, the self-check printed by the authors' code")
 totals_ok = all(sum(closed[(n, m)]) == sum((n + 1) ** i for i in range(m + 1)) for n, m in nm_pairs)
-claim("volterra.fig09.totals", ours=sum(closed[nm_pairs[0]]), paper=None, holds=totals_ok,
+claim("volterra.fig09.totals", kind="check", ours=sum(closed[nm_pairs[0]]), paper=None, holds=totals_ok,
       condition="Σ_i (N+1)^i for every pair", fmt=".0f", note=f"total number of terms, shown for (N, M) = {nm_pairs[0]}")
-claim("volterra.fig09.order2_terms", ours=len(terms), paper=None,
+claim("volterra.fig09.order2_terms", kind="check", ours=len(terms), paper=None,
       holds=len(terms) == conv.term_counts(listed_n, listed_m)[listed_order] == sum(i * (i + 1) // 2 for i in range(1, listed_m + 1)),
       condition="= term_counts = Σ_i i(i+1)/2 (tuples of length i summing to 2)", fmt=".0f", note=f"order-{listed_order} terms for N = {listed_n}, M = {listed_m}")
 
