@@ -36,9 +36,11 @@ def test_a_finding_names_its_seeds_and_needs_five(capsys) -> None:
     result = claim("a.b.f", kind="finding", ours="0.3 ± 0.1", holds=True, condition="mean > 0", n=7)
     assert result.condition == "mean > 0 (n = 7 seeds)" and result.kind == "finding"
     assert parse_claim_line(capsys.readouterr().out.strip()) == result
-    for n in (None, 4, 2.5, True):
-        with pytest.raises(ValueError, match="at least 5"):
+    for n in (None, 0, 2.5, True):
+        with pytest.raises(ValueError, match="needs n = the number of seeds"):
             claim("a.b.g", kind="finding", ours=1, holds=True, condition="> 0", n=n)
+    few = claim("a.b.g", kind="finding", ours=1, holds=True, condition="> 0", n=4)
+    assert few.status == "FAIL" and few.condition == "> 0 (n = 4 seeds, fewer than the 5 a finding needs)"
     with pytest.raises(ValueError, match="only for kind 'finding'"):
         claim("a.b.h", kind="check", ours=1, holds=True, condition="> 0", n=5)
 

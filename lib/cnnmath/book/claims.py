@@ -137,7 +137,7 @@ def claim(
         Dotted, lower-case, stable identifier ``<paper>.<notebook>.<what>``.
     kind : {'paper', 'check', 'finding'}
         What the claim is (module docstring). ``paper`` needs the paper's value; ``finding``
-        needs ``n``, the number of seeds it rests on (at least 5).
+        needs ``n``, the number of seeds it rests on: with fewer than 5 it is never a PASS.
     ours, paper : number or str or None
         Our value and the paper's (``None`` when the paper gives no number).
     holds : bool
@@ -164,11 +164,8 @@ def claim(
     if kind == "paper" and paper is None:
         raise ValueError(f"claim {id}: a 'paper' claim needs the paper's value (paper=...)")
     if kind == "finding":
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < MIN_FINDING_SEEDS:
-            raise ValueError(
-                f"claim {id}: a 'finding' needs n = the number of seeds, at least {MIN_FINDING_SEEDS};"
-                f" got {n!r}"
-            )
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"claim {id}: a 'finding' needs n = the number of seeds (an int ≥ 1), got {n!r}")
     elif n is not None:
         raise ValueError(f"claim {id}: n (seeds) is only for kind 'finding'")
     if not isinstance(holds, (bool, np.bool_)):
@@ -179,11 +176,13 @@ def claim(
             raise ValueError(f"claim {id}: {name} must be {required}one line, without '·' or '—'")
     if "·" in gap or "\n" in gap:
         raise ValueError(f"claim {id}: gap must be one line without '·'")
-    status = "PASS" if holds else ("GAP" if gap else "FAIL")
+    too_few = kind == "finding" and n < MIN_FINDING_SEEDS  # e.g. a smoke run: never a PASS
+    status = "PASS" if holds and not too_few else ("GAP" if gap else "FAIL")
     if status == "GAP":
         note = f"{note}; gap: {gap}" if note else f"gap: {gap}"
     if kind == "finding":
-        condition = f"{condition} (n = {int(n)} seeds)"
+        least = f", fewer than the {MIN_FINDING_SEEDS} a finding needs" if too_few else ""
+        condition = f"{condition} (n = {int(n)} seeds{least})"
     result = Claim(
         id=id,
         kind=kind,
