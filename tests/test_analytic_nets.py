@@ -64,13 +64,54 @@ def test_training_is_deterministic_and_lowers_the_loss():
     assert out[0][-1] < out[0][0]
 
 
-def test_run_and_summarize():
+def test_run_measures_clean_and_noisy_accuracy():
     d = N.as_tensors(_split(), seed=0)
     rs = [N.run(d, (1.0, 0.0, 0.0), seed=s, epochs=1, noise_stds=(0.0, 0.5), n_train=40) for s in (0, 1)]
     assert all(r.noisy[0.0] == r.accuracy for r in rs)  # zero noise = the clean accuracy
-    row = N.summarize(rs)[(1.0, 0.0, 0.0), 40]
-    assert row["n"] == 2 and row["n_params"] == L.parameter_count(N.SmallCNN(ratios=(1.0, 0.0, 0.0)))
-    assert row["mean"] == pytest.approx(np.mean([r.accuracy for r in rs]))
+    assert rs[0].n_params == L.parameter_count(N.SmallCNN(ratios=(1.0, 0.0, 0.0)))
+
+
+def test_validation_split_is_disjoint_from_training():
+    split = _split(60, 20)
+    d = N.as_tensors(split, n_train=30, n_val=20, seed=1)
+    assert len(d.y_train) == 30 and len(d.y_val) == 20
+    tr = {d.x_train[i].numpy().tobytes() for i in range(30)}
+    assert not tr & {d.x_val[i].numpy().tobytes() for i in range(20)}
+    with pytest.raises(ValueError, match=r"n_train \+ n_val must be ≤ 60"):
+        N.as_tensors(split, n_train=50, n_val=20)
+
+
+def test_early_stopping_keeps_the_best_validation_epoch():
+    d = N.as_tensors(_split(60, 20), n_train=40, n_val=20, seed=0)
+    torch.manual_seed(0)
+    net = N.SmallCNN(channels=(4, 4, 4), ratios=(1.0, 0.0, 0.0))
+    curve = N.train_early_stopping(net, d.x_train, d.y_train, d.x_val, d.y_val, max_epochs=12, patience=3,
+                                   batch_size=20, seed=0)
+    best = max(curve.val_accuracy)
+    assert curve.val_accuracy[curve.best_epoch - 1] == best
+    assert curve.val_accuracy.index(best) == curve.best_epoch - 1  # the earliest of ties
+    assert len(curve.loss) == 12 or len(curve.loss) == curve.best_epoch + 3  # stopped by patience
+    assert N.accuracy(net, d.x_val, d.y_val) == best  # the best weights are restored
+
+
+def test_frozen_akps_do_not_move_and_are_not_counted():
+    d = N.as_tensors(_split(), seed=0)
+    torch.manual_seed(0)
+    net = N.freeze_akps(N.SmallCNN(ratios=(1.0, 1.0, 0.0), families=N.PAPER_FAMILIES))
+    before = [p.clone() for p in L.akp_parameters(net)]
+    N.train_classifier(net, d.x_train, d.y_train, epochs=2, batch_size=20)
+    assert all(torch.equal(a, b) for a, b in zip(before, L.akp_parameters(net)))
+    n_akp = sum(p.numel() for p in before)
+    assert L.parameter_count(net) == L.parameter_count(N.SmallCNN(ratios=(1.0, 1.0, 0.0), families=N.PAPER_FAMILIES)) - n_akp
+
+
+@pytest.mark.parametrize("target", [1000, 3734, 11146, 40000])
+def test_matched_plain_channels_is_the_closest_plain_size(target):
+    chans = N.matched_plain_channels(target)
+    count = lambda c: L.parameter_count(N.SmallCNN(channels=(c, 2 * c, 4 * c)))  # noqa: E731
+    c = chans[0]
+    assert chans == (c, 2 * c, 4 * c)
+    assert abs(count(c) - target) <= min(abs(count(c + 1) - target), abs(count(max(c - 1, 1)) - target))
 
 
 def test_reference_kernels_scale_the_initial_first_layer():
@@ -88,8 +129,12 @@ def test_bad_inputs_raise_value_errors():
         N.SmallCNN(channels=(8, 16), ratios=(0.0, 0.0, 0.0))
     with pytest.raises(ValueError, match="pool_to must be"):
         N.SmallCNN(pool_to=0)
-    with pytest.raises(ValueError, match=r"subset size must be in \[1, 60\]"):
+    with pytest.raises(ValueError, match=r"n_train \+ n_val must be ≤ 60, got 61 \+ 0"):
         N.as_tensors(_split(), n_train=61)
+    with pytest.raises(ValueError, match=r"subset size must be in \[1, 20\]"):
+        N.as_tensors(_split(), n_test=21)
+    with pytest.raises(ValueError, match="early stopping needs a validation split"):
+        N.run(d, (0.0, 0.0, 0.0), seed=0, epochs=1, patience=2)
     with pytest.raises(ValueError, match=r"n_train must be in \[1, 60\]"):
         N.run(d, (0.0, 0.0, 0.0), seed=0, epochs=1, n_train=0)
     with pytest.raises(ValueError, match="init_scale must be > 0"):

@@ -3,12 +3,16 @@
 The experiments of the analytic chapter (notes ``acl.md`` §2, A3–A6): a small CNN whose conv
 layers are :class:`cnnmath.analytic.layer.AnalyticConv2d` with mosaic ratios ``ρ_l`` per layer
 (``ρ = 0`` everywhere is the plain CNN, exactly; ``ρ = 1`` everywhere is an "AnaNN"), trained on
-MNIST-like data and compared on accuracy, parameter count and robustness to input noise. The
-architecture and training settings are ours: the paper's could not be read.
+MNIST-like data and compared on accuracy, parameter count and robustness to input noise.
+Training runs to convergence: Adam, evaluated on a held-out validation split after every epoch,
+stopped after ``patience`` epochs without improvement, best-validation weights restored
+(:func:`train_early_stopping`). The architecture and training settings are ours: the paper's
+could not be read. Summaries over seeds are in :mod:`cnnmath.analytic.stats`.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -22,16 +26,23 @@ from cnnmath.analytic.layer import AnalyticConv2d, akp_parameters, parameter_cou
 from cnnmath.data import Split
 
 __all__ = [
+    "PAPER_FAMILIES",
+    "Curve",
     "Data",
     "RunResult",
     "SmallCNN",
     "accuracy",
     "as_tensors",
+    "freeze_akps",
+    "matched_plain_channels",
     "reference_kernels",
     "run",
-    "summarize",
     "train_classifier",
+    "train_early_stopping",
 ]
+
+# the three families third-party summaries attribute to the paper (Gabor, LoG, TGD of both orders)
+PAPER_FAMILIES: tuple[str, ...] = ("gabor", "log", "tgd1", "tgd2")
 
 
 class SmallCNN(nn.Module):
@@ -93,35 +104,49 @@ class SmallCNN(nn.Module):
 
 @dataclass(frozen=True)
 class Data:
-    """Train/test tensors ``(N, 1, 28, 28)`` float32 and labels ``(N,)`` int64."""
+    """Train/validation/test tensors ``(N, 1, 28, 28)`` float32 and labels ``(N,)`` int64.
+
+    The validation images are training images held out (disjoint from ``x_train``); empty when
+    none were asked for.
+    """
 
     x_train: Tensor
     y_train: Tensor
     x_test: Tensor
     y_test: Tensor
     source: str
+    x_val: Tensor = field(default_factory=lambda: torch.zeros(0, 1, 28, 28))
+    y_val: Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.int64))
 
     def __str__(self) -> str:
-        return f"{self.source}: {len(self.y_train)} train / {len(self.y_test)} test images used"
+        val = f"{len(self.y_val)} validation / " if len(self.y_val) else ""
+        return f"{self.source}: {len(self.y_train)} train / {val}{len(self.y_test)} test images used"
 
 
-def as_tensors(split: Split, n_train: int | None = None, n_test: int | None = None, seed: int = 0) -> Data:
+def as_tensors(
+    split: Split, n_train: int | None = None, n_test: int | None = None, seed: int = 0, n_val: int = 0
+) -> Data:
     """A seeded random subset of a :class:`cnnmath.data.Split` as tensors (``None`` = all).
 
     The images are in random order (the split itself is sorted by class), so the first ``n``
-    training images of the result are a random, roughly class-balanced subset.
+    training images of the result are a random, roughly class-balanced subset. ``n_val``
+    further training images (disjoint from those) form the validation split.
     """
     rng = np.random.default_rng(seed)
+    if n_val < 0 or (n_train or 0) + n_val > len(split.y_train):
+        raise ValueError(f"n_train + n_val must be ≤ {len(split.y_train)}, got {n_train} + {n_val}")
 
-    def pick(x: np.ndarray, y: np.ndarray, n: int | None) -> tuple[Tensor, Tensor]:
+    def pick(x: np.ndarray, y: np.ndarray, n: int | None, extra: int = 0) -> tuple[Tensor, ...]:
         if n is not None and not 0 < n <= len(y):
             raise ValueError(f"subset size must be in [1, {len(y)}], got {n}")
-        idx = rng.permutation(len(y))[:n]
-        return torch.from_numpy(x[idx][:, None].copy()), torch.from_numpy(y[idx].copy())
+        perm = rng.permutation(len(y))
+        idx, rest = (perm[:n], perm[n : n + extra]) if n is not None else (perm[: len(y) - extra], perm[len(y) - extra :])
+        t = lambda i: (torch.from_numpy(x[i][:, None].copy()), torch.from_numpy(y[i].copy()))
+        return (*t(idx), *t(rest))
 
-    xtr, ytr = pick(split.x_train, split.y_train, n_train)
-    xte, yte = pick(split.x_test, split.y_test, n_test)
-    return Data(xtr, ytr, xte, yte, split.source)
+    xtr, ytr, xva, yva = pick(split.x_train, split.y_train, n_train, n_val)
+    xte, yte, _, _ = pick(split.x_test, split.y_test, n_test)
+    return Data(xtr, ytr, xte, yte, split.source, xva, yva)
 
 
 def train_classifier(
@@ -141,26 +166,86 @@ def train_classifier(
 
     Returns the mean training loss of each epoch. The batch order is seeded by ``seed``.
     """
-    model.to(device).train()
+    opt, gen = _optimizer(model, lr, akp_lr, device), torch.Generator().manual_seed(seed)
+    return [
+        _epoch(model, opt, x, y, batch_size, gen, device)
+        for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False)
+    ]
+
+
+def _optimizer(model: nn.Module, lr: float, akp_lr: float, device: str | torch.device) -> torch.optim.Optimizer:
+    """Adam with the AKPs in their own group (learning rate ``akp_lr``); frozen tensors are left out."""
+    model.to(device)
     akps = {id(p) for p in akp_parameters(model)}
-    groups = [{"params": [p for p in model.parameters() if id(p) not in akps], "lr": lr}]
-    if akps:
-        groups.append({"params": akp_parameters(model), "lr": akp_lr})
-    opt = torch.optim.Adam(groups)
-    gen = torch.Generator().manual_seed(seed)
-    losses = []
-    for _ in tqdm(range(epochs), desc="epochs", disable=not progress, leave=False):
-        order = torch.randperm(len(y), generator=gen)
-        total = 0.0
-        for start in range(0, len(y), batch_size):
-            idx = order[start : start + batch_size]
-            loss = F.cross_entropy(model(x[idx].to(device)), y[idx].to(device))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += loss.item() * len(idx)
-        losses.append(total / len(y))
-    return losses
+    groups = [{"params": [p for p in model.parameters() if id(p) not in akps and p.requires_grad], "lr": lr}]
+    learned = [p for p in akp_parameters(model) if p.requires_grad and p.numel()]
+    if learned:
+        groups.append({"params": learned, "lr": akp_lr})
+    return torch.optim.Adam(groups)
+
+
+def _epoch(
+    model: nn.Module, opt: torch.optim.Optimizer, x: Tensor, y: Tensor, batch_size: int,
+    gen: torch.Generator, device: str | torch.device,
+) -> float:
+    """One pass over ``(x, y)`` in the seeded order of ``gen``; returns the mean training loss."""
+    model.train()
+    order = torch.randperm(len(y), generator=gen)
+    total = 0.0
+    for start in range(0, len(y), batch_size):
+        idx = order[start : start + batch_size]
+        loss = F.cross_entropy(model(x[idx].to(device)), y[idx].to(device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / len(y)
+
+
+@dataclass
+class Curve:
+    """Training loss and validation accuracy after each epoch, and the epoch kept (1-based)."""
+
+    loss: list[float]
+    val_accuracy: list[float]
+    best_epoch: int
+
+
+def train_early_stopping(
+    model: nn.Module,
+    x: Tensor,
+    y: Tensor,
+    x_val: Tensor,
+    y_val: Tensor,
+    *,
+    max_epochs: int,
+    patience: int,
+    batch_size: int = 64,
+    lr: float = 1e-2,
+    akp_lr: float = 3e-2,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+) -> Curve:
+    """Adam until the validation accuracy has not improved for ``patience`` epochs (or ``max_epochs``).
+
+    The weights of the best validation epoch are restored into ``model`` (ties: the earliest).
+    """
+    if len(y_val) == 0:
+        raise ValueError("early stopping needs a validation split: pass n_val > 0 to as_tensors")
+    if max_epochs < 1 or patience < 1:
+        raise ValueError(f"max_epochs and patience must be ≥ 1, got {max_epochs}, {patience}")
+    opt, gen = _optimizer(model, lr, akp_lr, device), torch.Generator().manual_seed(seed)
+    curve = Curve([], [], 0)
+    best_state = copy.deepcopy(model.state_dict())
+    for epoch in range(1, max_epochs + 1):
+        curve.loss.append(_epoch(model, opt, x, y, batch_size, gen, device))
+        curve.val_accuracy.append(accuracy(model, x_val, y_val, device=device))
+        if curve.val_accuracy[-1] > max(curve.val_accuracy[:-1], default=-1.0):
+            curve.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
+        elif epoch - curve.best_epoch >= patience:
+            break
+    model.load_state_dict(best_state)
+    return curve
 
 
 @torch.no_grad()
@@ -196,6 +281,33 @@ class RunResult:
     accuracy: float
     noisy: dict[float, float] = field(default_factory=dict)
     model: nn.Module | None = None
+    curve: Curve | None = None
+    name: str = ""
+
+
+def freeze_akps(model: nn.Module) -> nn.Module:
+    """Stop learning the AKPs of every ACL in ``model`` (the static-kernel ablation); returns it."""
+    for p in akp_parameters(model):
+        p.requires_grad_(False)
+    return model
+
+
+def matched_plain_channels(n_params: int, kernel_sizes: Sequence[int] = (7, 5, 3), widths: Sequence[int] = (1, 2, 4),
+                           pool_to: int = 3, n_classes: int = 10) -> tuple[int, ...]:
+    """Channels ``(c·w_1, c·w_2, …)`` of the plain :class:`SmallCNN` whose parameter count is closest
+    to ``n_params`` (the equal-size baseline of an ACL network).
+
+    >>> matched_plain_channels(3734)
+    (4, 8, 16)
+    """
+    def count(c: int) -> int:
+        chans = [c * w for w in widths]
+        cins = [1, *chans[:-1]]
+        conv = sum(co * ci * k * k + co for ci, co, k in zip(cins, chans, kernel_sizes))
+        return conv + chans[-1] * pool_to**2 * n_classes + n_classes
+
+    best = min(range(1, 257), key=lambda c: abs(count(c) - n_params))
+    return tuple(best * w for w in widths)
 
 
 def run(
@@ -213,36 +325,38 @@ def run(
     akp_lr: float = 3e-2,
     device: str | torch.device = "cpu",
     keep_model: bool = False,
+    patience: int | None = None,
+    frozen: bool = False,
+    batch_size: int = 64,
+    name: str = "",
 ) -> RunResult:
     """Build a :class:`SmallCNN` with ``ratios`` (seeded), train it on the first ``n_train``
-    training images, and measure its clean and noisy test accuracy (noise seeded by ``seed``)."""
+    training images, and measure its clean and noisy test accuracy (noise seeded by ``seed``).
+
+    With ``patience`` the training stops early on ``data``'s validation split (``epochs`` is then
+    the maximum) and keeps the best validation weights; ``frozen`` keeps the AKPs at their
+    initial bank (static analytic kernels; not counted as learnable parameters).
+    """
     n = len(data.y_train) if n_train is None else n_train
     if not 0 < n <= len(data.y_train):
         raise ValueError(f"n_train must be in [1, {len(data.y_train)}], got {n_train}")
     torch.manual_seed(seed)
     model = SmallCNN(channels, kernel_sizes, ratios, families)
-    train_classifier(model, data.x_train[:n], data.y_train[:n], epochs=epochs, lr=lr, akp_lr=akp_lr,
-                     seed=seed, device=device)
+    if frozen:
+        freeze_akps(model)
+    kw = {"lr": lr, "akp_lr": akp_lr, "seed": seed, "device": device, "batch_size": batch_size}
+    curve = None
+    if patience is None:
+        train_classifier(model, data.x_train[:n], data.y_train[:n], epochs=epochs, **kw)
+    else:
+        curve = train_early_stopping(model, data.x_train[:n], data.y_train[:n], data.x_val, data.y_val,
+                                     max_epochs=epochs, patience=patience, **kw)
     noisy = {s: accuracy(model, data.x_test, data.y_test, s, seed, device) for s in noise_stds}
     return RunResult(
         tuple(float(r) for r in ratios), seed, n, parameter_count(model),
         accuracy(model, data.x_test, data.y_test, device=device), noisy, model if keep_model else None,
+        curve, name,
     )
-
-
-def summarize(results: Sequence[RunResult]) -> dict[tuple[tuple[float, ...], int], dict[str, float]]:
-    """Per (ratios, n_train) setting: size, mean and std over seeds of the clean accuracy, and the
-    mean and std of each noisy accuracy (keys ``"noise <std>"`` and ``"noise <std> sd"``)."""
-    table: dict[tuple[tuple[float, ...], int], dict[str, float]] = {}
-    for key in dict.fromkeys((r.ratios, r.n_train) for r in results):
-        rs = [r for r in results if (r.ratios, r.n_train) == key]
-        acc = np.array([r.accuracy for r in rs])
-        row = {"n_params": rs[0].n_params, "mean": float(acc.mean()), "std": float(acc.std()), "n": len(rs)}
-        for s in rs[0].noisy:
-            noisy = np.array([r.noisy[s] for r in rs])
-            row[f"noise {s:g}"], row[f"noise {s:g} sd"] = float(noisy.mean()), float(noisy.std())
-        table[key] = row
-    return table
 
 
 def reference_kernels(
