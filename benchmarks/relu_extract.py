@@ -2,7 +2,7 @@
 
 The paper's query-complexity paragraph (after Theorem 3) expects layer 1 to need
 ``O(n_in · Σ n_i · log n_1)`` queries: linear in the number of neurons at fixed ``n_in``, up to
-the ``log n_1`` lines. This script runs Algorithm 1 (:func:`cnnmath.relu.extract.first_layer`)
+the ``log n_1`` lines. This script runs Algorithm 1 (:func:`cnnmath.relu.layer1.first_layer`)
 on untrained 10-w-w-1 networks and fits ``log(queries)`` and ``log(seconds)`` against
 ``log(n_1 · lines)`` and ``log n_1``. Seconds are split into the time the simulated oracle
 spends evaluating the target network (``∝ queries × n_1²`` here, not the attacker's cost) and
@@ -19,9 +19,10 @@ import time
 import numpy as np
 
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
+from cnnmath.relu.layer1 import first_layer
+from cnnmath.relu.oracle import Oracle, ScalarView
 from cnnmath.book.bench import record
-from cnnmath.relu.nets import Oracle, random_relu_net
+from cnnmath.relu.nets import random_relu_net
 
 
 def run(width: int, seed: int, n_in: int = 10) -> tuple[int, int, int, float, float]:
@@ -38,7 +39,7 @@ def run(width: int, seed: int, n_in: int = 10) -> tuple[int, int, int, float, fl
     oracle = Oracle(timed, n_in)
     lines = int(np.ceil(4 * np.log2(width))) + 4
     start = time.perf_counter()
-    first = rx.first_layer(rx.ScalarView(oracle, np.random.default_rng(seed + 1)),
+    first = first_layer(ScalarView(oracle, np.random.default_rng(seed + 1)),
                            np.random.default_rng(seed + 2), n_lines=lines)
     seconds = time.perf_counter() - start
     score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)

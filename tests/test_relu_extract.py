@@ -4,8 +4,11 @@ import numpy as np
 import pytest
 
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
-from cnnmath.relu.nets import Oracle, OracleError, ReLUNet, random_relu_net
+from cnnmath.relu import extract
+from cnnmath.relu.layer1 import first_layer
+from cnnmath.relu.linesearch import points_on_line
+from cnnmath.relu.nets import ReLUNet, random_relu_net
+from cnnmath.relu.oracle import Oracle, OracleError, ScalarView
 
 
 def _net(sizes, seed):
@@ -17,7 +20,7 @@ def extraction_10_20_20():
     """Full extraction of an untrained 10-20-20-1 network (seed chosen once, not tuned per test)."""
     net = _net((10, 20, 20, 1), 3)
     oracle = Oracle(net, 10)
-    return net, oracle, rx.extract(oracle, np.random.default_rng(103))
+    return net, oracle, extract(oracle, np.random.default_rng(103))
 
 
 def test_oracle_counts_every_row_and_only_rows():
@@ -35,7 +38,7 @@ def test_extraction_query_count_is_exact():
     net = _net((6, 8, 2), 1)
     rows = []
     oracle = Oracle(lambda x: (rows.append(len(x)), net(x))[1], 6)
-    ex = rx.extract(oracle, np.random.default_rng(0))
+    ex = extract(oracle, np.random.default_rng(0))
     assert ex.queries["total"] == oracle.n_queries == sum(rows)
     assert sum(v for k, v in ex.queries.items() if k != "total") < ex.queries["total"]
 
@@ -44,7 +47,7 @@ def test_nan_oracle_is_refused():
     net = _net((4, 6, 1), 0)
     oracle = Oracle(lambda x: np.where(x[:, :1] > 3.0, np.nan, net(x)), 4)
     with pytest.raises(OracleError, match="non-finite"):
-        rx.extract(oracle, np.random.default_rng(0))
+        extract(oracle, np.random.default_rng(0))
 
 
 def test_smooth_oracle_is_refused():
@@ -52,16 +55,16 @@ def test_smooth_oracle_is_refused():
     net = _net((4, 6, 1), 0)
     tanh_net = lambda x: np.tanh(x @ net.weights[0].T + net.biases[0]) @ net.weights[1].T  # noqa: E731
     with pytest.raises(OracleError, match="not piecewise linear"):
-        rx.extract(Oracle(tanh_net, 4), np.random.default_rng(0))
+        extract(Oracle(tanh_net, 4), np.random.default_rng(0))
 
 
 def test_points_on_line_finds_every_kink_exactly():
     """Kinks of a 1-D restriction = crossings of every neuron's boundary (white-box truth)."""
     net = _net((10, 20, 20, 1), 3)
-    g = rx.ScalarView(Oracle(net, 10), np.random.default_rng(0))
+    g = ScalarView(Oracle(net, 10), np.random.default_rng(0))
     rng = np.random.default_rng(1)
     a, b = rng.normal(size=10) * 3, rng.normal(size=10) * 3
-    t = rx.points_on_line(g, a, b)
+    t = points_on_line(g, a, b)
     grid = np.linspace(0, 1, 200_001)
     z = np.concatenate(net.preactivations(a + grid[:, None] * (b - a)), axis=1)
     n_true = int(np.sum(np.diff(np.sign(z), axis=0) != 0))
@@ -72,16 +75,16 @@ def test_points_on_line_finds_every_kink_exactly():
 
 
 def test_points_on_line_kink_at_bisection_point():
-    g = rx.ScalarView(Oracle(lambda x: np.abs(x[:, 0]), 1), np.random.default_rng(0))
-    t = rx.points_on_line(g, np.array([-1.0]), np.array([1.0]), n_init=8)
+    g = ScalarView(Oracle(lambda x: np.abs(x[:, 0]), 1), np.random.default_rng(0))
+    t = points_on_line(g, np.array([-1.0]), np.array([1.0]), n_init=8)
     assert t.tolist() == [0.5]
 
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_first_layer_exact_10_20_20_1(seed):
     net = _net((10, 20, 20, 1), seed)
-    g = rx.ScalarView(Oracle(net, 10), np.random.default_rng(seed))
-    first = rx.first_layer(g, np.random.default_rng(10 + seed), n_lines=16)
+    g = ScalarView(Oracle(net, 10), np.random.default_rng(seed))
+    first = first_layer(g, np.random.default_rng(10 + seed), n_lines=16)
     score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)
     assert len(first.biases) == 20  # no spurious hyperplane
     assert score.recovered(1e-8) == 20
@@ -93,8 +96,8 @@ def test_first_layer_exact_784_64_10():
 
     Two lines of half-length 200 cross all 64 hyperplanes (a few seconds)."""
     net = _net((784, 64, 10), 0)
-    g = rx.ScalarView(Oracle(net, 784), np.random.default_rng(1))
-    first = rx.first_layer(g, np.random.default_rng(2), n_lines=2, radius=200.0)
+    g = ScalarView(Oracle(net, 784), np.random.default_rng(1))
+    first = first_layer(g, np.random.default_rng(2), n_lines=2, radius=200.0)
     score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)
     assert score.n_hat == score.recovered(1e-8) == 64
 
@@ -128,7 +131,7 @@ def test_full_extraction_is_functionally_exact(extraction_10_20_20):
 
 def test_one_hidden_layer_full_extraction():
     net = _net((10, 15, 3), 4)
-    ex = rx.extract(Oracle(net, 10), np.random.default_rng(0))
+    ex = extract(Oracle(net, 10), np.random.default_rng(0))
     assert ex.architecture == (10, 15, 3)
     s = ra.score_first_layer(net, ex.net.weights[0], ex.net.biases[0])
     assert s.recovered(1e-8) == 15
@@ -165,4 +168,4 @@ def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="n_in"):
         Oracle(lambda x: x, 0)
     with pytest.raises(ValueError, match="layers"):
-        rx.extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=3)
+        extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=3)

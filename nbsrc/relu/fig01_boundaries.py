@@ -40,9 +40,10 @@ import numpy as np
 
 from cnnmath import plotting, runtime
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
+from cnnmath.relu.layer1 import first_layer
+from cnnmath.relu.oracle import Oracle, ScalarView
 from cnnmath.book.claims import claim
-from cnnmath.relu.nets import Oracle, random_relu_net
+from cnnmath.relu.nets import random_relu_net
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -62,8 +63,8 @@ z1, z2 = (z.reshape(*xx.shape, -1) for z in net.preactivations(grid))
 
 # %%
 oracle = Oracle(net, 2)
-g = rx.ScalarView(oracle, np.random.default_rng(seed + 1))
-first = rx.first_layer(g, np.random.default_rng(seed + 2), n_lines=n_lines, radius=radius)
+g = ScalarView(oracle, np.random.default_rng(seed + 1))
+first = first_layer(g, np.random.default_rng(seed + 2), n_lines=n_lines, radius=radius)
 score = ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True)
 p2 = np.array(first.deeper_points).reshape(-1, 2)
 on_red = np.min(np.abs(net.preactivations(p2)[1]) / np.linalg.norm(net.weights[1], axis=1), axis=1)
@@ -79,7 +80,7 @@ print(f"layer-1 lines found: {len(first.biases)} (true 5), max error {score.max_
 exact = []
 for s in range(n_nets):
     other = random_relu_net((2, 5, 5, 1), np.random.default_rng(s))
-    fl = rx.first_layer(rx.ScalarView(Oracle(other, 2), np.random.default_rng(s + 1)),
+    fl = first_layer(ScalarView(Oracle(other, 2), np.random.default_rng(s + 1)),
                         np.random.default_rng(s + 2), n_lines=n_lines, radius=radius)
     sc = ra.score_first_layer(other, fl.weights, fl.biases, up_to_sign=True)
     exact.append(sc.recovered(1e-8) == 5 == sc.n_hat)

@@ -17,7 +17,7 @@
 # the local hyperplane at each, and keeps it if `TestHyperplane` finds it again far away
 # (✓ straight, ✗ bent); (right) Algorithm 2 starts from an unused boundary point $p_1$ and follows
 # the bent boundary from region to region ($p_2, p_3, \dots$), reading a weight at each bend.
-# Instead of a drawing we run `cnnmath.relu.extract.extract` on the 2-5-5-1 network of the Fig. 1
+# Instead of a drawing we run `cnnmath.relu.extract` on the 2-5-5-1 network of the Fig. 1
 # notebook and draw what it did: the searched segments, the boundary points, the recovered
 # hyperplanes, the points sent to $P_2$, and the points where each walk found its boundary again.
 
@@ -33,15 +33,16 @@ import numpy as np
 
 from cnnmath import plotting, runtime
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
+from cnnmath.relu import extract
 from cnnmath.book.claims import claim
-from cnnmath.relu.nets import Oracle, random_relu_net
+from cnnmath.relu.nets import random_relu_net
+from cnnmath.relu.oracle import Oracle
 
 plotting.use_style()
 runtime.seed_everything(seed)
 net = random_relu_net((2, 5, 5, 1), np.random.default_rng(seed))
 oracle = Oracle(net, 2)
-ex = rx.extract(oracle, np.random.default_rng(seed + 1), n_lines=n_lines, radius=radius)
+ex = extract(oracle, np.random.default_rng(seed + 1), n_lines=n_lines, radius=radius)
 print("network", net.sizes, "| data: none | inferred architecture", ex.architecture, "| queries", oracle.n_queries)
 
 # %%

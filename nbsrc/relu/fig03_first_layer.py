@@ -41,9 +41,10 @@ import numpy as np
 
 from cnnmath import data, plotting, runtime
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
+from cnnmath.relu.layer1 import first_layer
+from cnnmath.relu.oracle import Oracle, ScalarView
 from cnnmath.book.claims import claim
-from cnnmath.relu.nets import Oracle, memorization_data, random_relu_net, train_relu_net
+from cnnmath.relu.nets import memorization_data, random_relu_net, train_relu_net
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -54,7 +55,7 @@ widths = [10 * 2**k for k in range(int(np.log2(max_width // 10)) + 1)]  # 10, 20
 def layer1(net, n_lines, radius):
     """Algorithm 1 on the black box; returns the alignment score and the query count."""
     oracle = Oracle(net, net.sizes[0])
-    first = rx.first_layer(rx.ScalarView(oracle, np.random.default_rng(seed + 1)),
+    first = first_layer(ScalarView(oracle, np.random.default_rng(seed + 1)),
                            np.random.default_rng(seed + 2), n_lines=n_lines, radius=radius)
     return ra.score_first_layer(net, first.weights, first.biases, up_to_sign=True), oracle.n_queries
 

@@ -40,9 +40,10 @@ import numpy as np
 
 from cnnmath import plotting, runtime
 from cnnmath.relu import align as ra
-from cnnmath.relu import extract as rx
+from cnnmath.relu import extract
 from cnnmath.book.claims import claim
-from cnnmath.relu.nets import Oracle, memorization_data, random_relu_net, train_relu_net
+from cnnmath.relu.nets import memorization_data, random_relu_net, train_relu_net
+from cnnmath.relu.oracle import Oracle
 
 plotting.use_style()
 runtime.seed_everything(seed)
@@ -61,7 +62,7 @@ x_test = np.random.default_rng(seed + 7).normal(size=(n_test, 10))
 results = {}
 for name, net in targets.items():
     oracle = Oracle(net, 10)
-    ex = rx.extract(oracle, np.random.default_rng(seed + 1))
+    ex = extract(oracle, np.random.default_rng(seed + 1))
     s1 = ra.score_first_layer(net, ex.first.weights, ex.first.biases, up_to_sign=True)
     rows = np.array([z.m for z in ex.neurons]).reshape(-1, len(ex.first.biases))
     s2 = ra.score_second_layer(net, s1, rows)

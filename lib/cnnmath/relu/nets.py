@@ -1,11 +1,10 @@
-"""ReLU networks, the black-box query oracle, and the paper's target networks.
+"""ReLU networks: the paper's target networks and their training.
 
 The networks of Rolnick & Kording (ICML 2020), §6: fully connected ReLU networks with i.i.d.
 normal weights of variance ``2/fan_in`` and i.i.d. ``N(0, 1)`` biases, used untrained or trained
 with Adam and softmax cross-entropy on MNIST (784 → … → 10) or on a memorization task (1000
-Gaussian points in ℝ¹⁰ with random binary labels). The extractor in
-:mod:`cnnmath.relu.extract` sees a network only through an :class:`Oracle`, which counts every
-input row it evaluates and refuses outputs that are not finite.
+Gaussian points in ℝ¹⁰ with random binary labels). The extractor (:mod:`cnnmath.relu.extract`)
+sees a network only through a :class:`~cnnmath.relu.oracle.Oracle`.
 
 Used by the notebooks of ``nbsrc/relu/``.
 """
@@ -13,23 +12,17 @@ Used by the notebooks of ``nbsrc/relu/``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
 
 __all__ = [
-    "Oracle",
-    "OracleError",
     "ReLUNet",
     "memorization_data",
     "random_relu_net",
     "train_relu_net",
 ]
-
-
-class OracleError(RuntimeError):
-    """The oracle gave an output the extraction cannot use (NaN, wrong shape, not piecewise linear)."""
 
 
 @dataclass(frozen=True)
@@ -103,55 +96,6 @@ def random_relu_net(sizes: Sequence[int], rng: np.random.Generator) -> ReLUNet:
     weights = tuple(rng.normal(0.0, np.sqrt(2.0 / a), size=(b, a)) for a, b in zip(sizes, sizes[1:]))
     biases = tuple(rng.normal(0.0, 1.0, size=b) for b in sizes[1:])
     return ReLUNet(weights, biases)
-
-
-class Oracle:
-    """Black-box access ``x ↦ f(x)`` that counts queries (one per input row).
-
-    The extraction algorithms receive only this object: a callable on ``(m, n_in)`` float64
-    arrays. Every row evaluated is counted in :attr:`n_queries`; an output that is not finite
-    raises :class:`OracleError` naming the bad rows.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(x)`` with ``x`` of shape ``(m, n_in)`` returning ``(m, n_out)`` or ``(m,)``.
-    n_in : int
-        Input dimension.
-
-    Examples
-    --------
-    >>> oracle = Oracle(lambda x: np.abs(x).sum(1), n_in=3)
-    >>> oracle(np.ones((5, 3))).shape, oracle.n_queries
-    ((5, 1), 5)
-    """
-
-    def __init__(self, fn: Callable[[np.ndarray], np.ndarray], n_in: int) -> None:
-        if not callable(fn):
-            raise TypeError(f"fn must be callable, got {type(fn).__name__}")
-        if int(n_in) < 1:
-            raise ValueError(f"n_in must be a positive int, got {n_in!r}")
-        self._fn = fn
-        self.n_in = int(n_in)
-        self.n_queries = 0
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        if x.ndim != 2 or x.shape[1] != self.n_in:
-            raise ValueError(f"oracle input must have shape (m, {self.n_in}), got {x.shape}")
-        self.n_queries += x.shape[0]
-        y = np.asarray(self._fn(x), dtype=np.float64)
-        if y.ndim == 1:
-            y = y[:, None]
-        if y.ndim != 2 or y.shape[0] != x.shape[0]:
-            raise OracleError(f"oracle output must have shape ({x.shape[0]}, n_out), got {y.shape}")
-        bad = ~np.isfinite(y).all(axis=1)
-        if bad.any():
-            raise OracleError(
-                f"oracle returned non-finite values (NaN or inf) for {int(bad.sum())} of "
-                f"{len(y)} inputs, e.g. row {int(np.flatnonzero(bad)[0])}; a ReLU network is finite"
-            )
-        return y
 
 
 def memorization_data(

@@ -1,0 +1,113 @@
+"""Signs of the hidden layers and the output layer, by linear least squares.
+
+The bends of complete layer-2 neurons give the layer-1 signs (:func:`resolve_signs`, a by-product
+of Theorem 3 of Rolnick & Kording, ICML 2020); ``ReLU(u) = (u + |u|)/2`` makes the output layer and
+the signs of the last hidden layer one linear least-squares problem (:func:`final_layer`,
+:func:`final_layer_affine`) where Carlini, Jagielski & Mironov (CRYPTO 2020) search ``2^K`` sign
+patterns. The formulas are ours; they are derived in the chapter page ``book/relu/index.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from cnnmath.relu.layer1 import FirstLayer
+from cnnmath.relu.layer2 import Layer2Neuron
+from cnnmath.relu.oracle import Oracle
+
+__all__ = ["final_layer", "final_layer_affine", "resolve_signs"]
+
+
+def resolve_signs(first: FirstLayer, neurons: list[Layer2Neuron]) -> np.ndarray:
+    """Signs ``σ_i`` of the layer-1 neurons from complete layer-2 neurons (Theorem 3's by-product).
+
+    Writing ``ReLU(σ h) = (|h| + σ h)/2``, the affine part of each complete ``ẑ`` gives
+    ``g0 − Σ_i m_i e0_i ŵ_i / 2 = Σ_i (m_i σ_i / 2) ŵ_i``: linear in ``σ``; all neurons are stacked
+    into one least-squares problem and ``σ`` rounded to ±1.
+
+    Returns
+    -------
+    ndarray, shape (n_1,), entries ±1.
+    """
+    done = [z for z in neurons if z.complete]
+    if not done:
+        raise ValueError("resolve_signs needs at least one complete layer-2 neuron, got none")
+    w1 = first.weights
+    a = np.concatenate([w1.T * (z.m / 2)[None, :] for z in done])
+    rhs = np.concatenate([z.g0 - (z.m * z.e0 / 2) @ w1 for z in done])
+    sigma = np.linalg.lstsq(a, rhs, rcond=None)[0]
+    return np.where(sigma >= 0, 1.0, -1.0)
+
+
+def final_layer(
+    oracle: Oracle,
+    hidden: Callable[[np.ndarray], np.ndarray],
+    straddle: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    scale: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Signs of the last hidden layer and the output layer, by linear least squares.
+
+    With the last hidden pre-activations known up to a non-zero factor, ``û_z = κ_z u_z``,
+    ``N(x) = Σ_z a_z ReLU(u_z) + d = Σ_z (P_z û_z + Q_z |û_z|) + d`` with ``P_z = a_z/(2κ_z)``,
+    ``Q_z = a_z/(2|κ_z|)``: linear in ``(P, Q, d)``. Then ``sign κ_z = sign(P_z·Q_z)`` and the output
+    weights of ``sign(κ_z) û_z`` are ``2 Q_z``. Queries: ``4K + 50`` Gaussian points (times
+    ``scale``) plus the ``straddle`` points (two per neuron, on both sides of its boundary).
+
+    Parameters
+    ----------
+    hidden : callable
+        ``(m, n_in) → (m, K)`` values ``û``.
+    straddle : ndarray, shape (s, n_in)
+
+    Returns
+    -------
+    signs (K,), out_weights (n_out, K), out_bias (n_out,), relative residual of the fit
+    """
+    k = hidden(straddle[:1]).shape[1]
+    x = np.concatenate([scale * rng.normal(size=(4 * k + 50, oracle.n_in)), straddle])
+    y = oracle(x)
+    u = hidden(x)
+    design = np.column_stack([u, np.abs(u), np.ones(len(x))])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    p, q, d = coef[:k], coef[k:2 * k], coef[-1]
+    signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
+    resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
+    return signs, 2 * q.T, d, float(resid)
+
+
+def final_layer_affine(
+    oracle: Oracle, w1: np.ndarray, b1: np.ndarray, rng: np.random.Generator, *, scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """Signs of a single hidden layer and the output layer, by linear least squares.
+
+    With ``h_i = ŵ_i·x + b̂_i = u_i / s_i`` (``s_i`` unknown, any sign),
+    ``N(x) = Σ_i Q_i |h_i(x)| + A x + d`` where ``Q_i = a_i |s_i| / 2`` and
+    ``A = Σ_i (a_i s_i / 2) ŵ_i = Σ_i σ_i Q_i ⊗ ŵ_i``: one least squares gives ``Q, A, d``, a second
+    (``n_in · n_out`` equations, ``n_1`` unknowns) gives ``σ``. Returns None when the layer is
+    too wide for that (``n_1 > n_in · n_out``: the "expansive" case that needs a sign search).
+    Queries: ``4 n_1 + n_in + 50`` Gaussian points (times ``scale``) and two points beside each
+    hyperplane.
+
+    Returns
+    -------
+    signs (n_1,), out_weights (n_out, n_1), out_bias (n_out,), relative residual — or None.
+    """
+    k, n = w1.shape
+    foot = -b1[:, None] * w1
+    x = np.concatenate([scale * rng.normal(size=(4 * k + n + 50, n)), foot + 0.1 * w1, foot - 0.1 * w1])
+    y = oracle(x)
+    design = np.column_stack([np.abs(x @ w1.T + b1), x, np.ones(len(x))])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    q, lin = coef[:k], coef[k:k + n]
+    resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
+    if k > n * y.shape[1]:
+        return None
+    basis = np.stack([np.outer(w1[i], q[i]).ravel() for i in range(k)], axis=1)
+    sigma = np.linalg.lstsq(basis, lin.ravel(), rcond=None)[0]
+    signs = np.where(sigma >= 0, 1.0, -1.0)
+    bias = coef[-1] - (signs[:, None] * q * b1[:, None]).sum(axis=0)
+    return signs, 2 * q.T, bias, float(resid)
