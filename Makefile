@@ -4,14 +4,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 NBVAL  := --nbval-lax --nbval-current-env --nbval-cell-timeout=1200 --nbval-sanitize-with tests/nbval_sanitize.cfg
 
-.PHONY: book test venv data assets notebooks toc scorecard html bench clean
+# The notebooks the HTML is built from: the committed record book/ by default (`make html`, the
+# published site); `make book` executes every notebook into _runs/book/ and builds from those.
+NOTEBOOKS ?= book
 
-book: notebooks toc scorecard html  ## set up, execute every notebook into book/, build the HTML
-	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
+.PHONY: book test seeds venv data assets notebooks record toc scorecard html bench clean
+
+book: venv assets  ## set up, execute every notebook into _runs/book/, build the HTML from them (tree untouched)
+	$(PY) -m cnnmath.book.reproduce --profile book
+	$(PY) -m cnnmath.book.stage --notebooks _runs/book --build book
 
 test: venv  ## unit tests and checks (incl. a book build), then nbval over every book notebook
 	$(PY) -m pytest -q tests lib
-	$(PY) -m pytest -q $(NBVAL) book --ignore=book/_build
+	$(PY) -m pytest -q $(NBVAL) book --ignore=book/_build --ignore-glob='book/*/.*'
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
@@ -23,20 +28,28 @@ $(VENV)/.installed: pyproject.toml
 data: venv  ## fetch and verify the offline datasets
 	$(PY) -m cnnmath.data
 
-notebooks: venv  ## execute every notebook with the book profile (papermill, atomic writes)
+notebooks: venv  ## execute every notebook with the book profile into _runs/book/ (git-ignored)
 	$(PY) -m cnnmath.book.reproduce --profile book
+
+record: venv  ## rewrite the committed record: every notebook into book/, then _toc.yml and the scorecard
+	$(PY) -m cnnmath.book.reproduce --record
+	$(PY) -m cnnmath.book.catalog toc
+	$(PY) -m cnnmath.book.scorecard
+
+seeds: venv  ## rerun every notebook at seeds the book does not use; fail on any verdict flip
+	$(PY) -m cnnmath.book.reproduce --seeds
 
 toc: venv  ## regenerate _toc.yml from lib/cnnmath/book/profiles
 	$(PY) -m cnnmath.book.catalog toc
 
-scorecard: venv  ## regenerate book/scorecard.md from the executed notebooks, print it
+scorecard: venv  ## regenerate book/scorecard.md from the committed notebooks, print it
 	$(PY) -m cnnmath.book.scorecard
 
 assets: venv  ## web assets the book serves itself (MathJax, from npm, checksummed)
 	$(PY) -m cnnmath.book.assets _assets/mathjax
 
-html: assets  ## build the HTML book (no execution)
-	$(VENV)/bin/jupyter-book build . --path-output book -W -n --keep-going
+html: assets  ## stage $(NOTEBOOKS) with the book's pages into _runs/stage/, build the HTML (no execution)
+	$(PY) -m cnnmath.book.stage --notebooks $(NOTEBOOKS) --build book
 
 bench: venv  ## side-by-side benchmarks (not part of make test), then book/performance.md
 	$(PY) -m pip install --quiet -e ".[book,bench]"

@@ -69,10 +69,18 @@ def test_every_source_and_every_executed_notebook_is_catalogued() -> None:
     executed = {
         p.relative_to(ROOT / "book").with_suffix("").as_posix()
         for p in (ROOT / "book").rglob("*.ipynb")
-        if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts
+        if "_build" not in p.parts and ".ipynb_checkpoints" not in p.parts and not p.name.startswith(".")
     }
     assert sources == set(IDS), f"uncatalogued sources: {sorted(sources - set(IDS))}"
     assert executed == set(IDS), f"executed notebooks without a catalogue entry: {sorted(executed - set(IDS))}"
+
+
+def test_no_temporary_file_is_left_in_the_book() -> None:
+    """The runner writes through hidden temporary files (``.<name>.<pid>.<random>.tmp``) that never
+    outlive it; one left behind is debris from a killed run (``cnnmath.io.remove_stale_temps``)."""
+    debris = [p.relative_to(ROOT).as_posix() for p in (ROOT / "book").rglob(".*")
+              if p.is_file() and ".tmp" in p.name and "_build" not in p.parts]
+    assert not debris, f"temporary files left by a killed run: {debris}"
 
 
 def test_names_follow_the_figure_table_convention() -> None:

@@ -9,6 +9,8 @@ One YAML file per paper, ``lib/cnnmath/book/profiles/<paper>.yaml``::
       fig06_conv_sigmoid:
         reproduces: Figure 6
         status: reproduced          # reproduced | scaled-down | not-reproducible | new
+        parameters:                 # optional: valid ranges, where the inferred ones are not enough
+          order: {min: 1, max: 11}  # min/max inclusive, above/below exclusive, or choices: [...]
         profiles:                   # parameter overrides of the notebook's parameters cell
           smoke: {n_seeds: 5}
           book: {}
@@ -17,12 +19,19 @@ One YAML file per paper, ``lib/cnnmath/book/profiles/<paper>.yaml``::
 A notebook's parameters and their types come from the first code cell of its source
 ``nbsrc/<paper>/<name>.py`` (tagged ``parameters``), which must hold only ``name = literal``
 assignments. Everything is validated when loaded, so a bad profile fails before anything runs.
+
+Every parameter has a valid range (:class:`Range`): declared under ``parameters`` or inferred
+from its name and default (:func:`infer_range`): counts, sizes, epochs, orders and threads are
+ints ≥ 1, seeds ints ≥ 0, learning rates and tolerances floats > 0, ``device`` a torch device,
+an MNIST ``source`` one of the data module's sources. A value outside it is refused with one line
+naming the parameter and its allowed values, before any kernel starts.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,11 +41,13 @@ import yaml
 
 __all__ = [
     "PROFILES",
+    "Range",
     "STATUSES",
     "CatalogError",
     "Entry",
     "Paper",
     "check_value",
+    "infer_range",
     "load_catalog",
     "notebook_parameters",
     "repo_root",
@@ -99,10 +110,120 @@ def notebook_parameters(source: Path) -> dict[str, Any]:
     return params
 
 
-def check_value(where: str, name: str, value: Any, default: Any) -> Any:
+@dataclass(frozen=True)
+class Range:
+    """The values a parameter may take: its type, inclusive (``min``/``max``) or exclusive
+    (``above``/``below``) bounds, or a list of ``choices``."""
+
+    kind: type
+    min: float | None = None
+    max: float | None = None
+    above: float | None = None
+    below: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def allows(self, value: Any) -> bool:
+        """Whether ``value`` (already of the right type) lies in the range."""
+        if self.choices is not None and value not in self.choices:
+            return False
+        if self.kind is str and self.choices is None and not value:
+            return False
+        return not (
+            (self.min is not None and value < self.min)
+            or (self.max is not None and value > self.max)
+            or (self.above is not None and value <= self.above)
+            or (self.below is not None and value >= self.below)
+        )
+
+    def describe(self) -> str:
+        """In words, e.g. ``"an int ≥ 1"``, ``"a float in [0, 1]"``, ``"one of 'npm-10k', 'full'"``."""
+        if self.choices is not None:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        article = "an" if self.kind is int else "a"
+        name = f"{article} {_TYPES[self.kind]}" if self.kind is not str else "a non-empty str"
+        low = (f"[{self.min:g}" if self.min is not None else f"({self.above:g}") if (
+            self.min is not None or self.above is not None) else None
+        high = (f"{self.max:g}]" if self.max is not None else f"{self.below:g})") if (
+            self.max is not None or self.below is not None) else None
+        if low and high:
+            return f"{name} in {low}, {high}"
+        if low:
+            return f"{name} {'≥' if self.min is not None else '>'} {low[1:]}"
+        if high:
+            return f"{name} {'≤' if self.max is not None else '<'} {high[:-1]}"
+        return f"a finite {_TYPES[self.kind]}" if self.kind is float else name
+
+
+# Names of ints that count or size something: 0 (or less) is degenerate.
+_COUNT = re.compile(
+    r"^(n|num|max|min)_|_(epochs|steps|iters|size|length|width|batch|classes|trials|draws|samples|"
+    r"seeds|images|starts|order|kernel|image)$|^(epochs|steps|threads|order|batch|size|grid|chunk|"
+    r"channels|hidden|passes|crop|J)$|^per_image"
+)
+# Names of floats that must be positive: step sizes, tolerances, widths.
+_POSITIVE = re.compile(r"^(lr|tol|rtol|atol|sigma|radius)$|_(lr|tol)$")
+# Names of floats that must not be negative.
+_NONNEGATIVE = re.compile(r"^weight_decay$")
+
+
+def infer_range(name: str, default: Any) -> Range:
+    """The range of a parameter that declares none, from its name and default.
+
+    >>> infer_range("n_seeds", 200).describe(), infer_range("seed", 0).describe()
+    ('an int ≥ 1', 'an int ≥ 0')
+    >>> infer_range("lr", 0.01).describe(), infer_range("flag", False).describe()
+    ('a float > 0', 'one of False, True')
+    """
+    kind = type(default)
+    if kind is bool:
+        return Range(bool, choices=(False, True))
+    if kind is int:
+        if name == "seed" or name.endswith("_seed"):
+            return Range(int, min=0)
+        if _COUNT.search(name) and default >= 1:
+            return Range(int, min=1)
+        return Range(int, min=0) if default >= 0 else Range(int, below=0)
+    if kind is float:
+        if _POSITIVE.search(name) and default > 0:
+            return Range(float, above=0.0)
+        if _NONNEGATIVE.search(name) and default >= 0:
+            return Range(float, min=0.0)
+        return Range(float)
+    if name in ("source", "mnist_source"):
+        from cnnmath.data import MNIST_SOURCES  # shared module: the sources the data loader knows
+
+        if default in MNIST_SOURCES:
+            return Range(str, choices=tuple(MNIST_SOURCES))
+    return Range(str)
+
+
+def _declared_range(where: str, name: str, default: Any, spec: Any) -> Range:
+    """A range declared in a profile YAML (``{min: 1, max: 11}``, ``{choices: [a, b]}``), checked."""
+    kind = type(default)
+    keys = {"min", "max", "above", "below", "choices"}
+    if not isinstance(spec, dict) or not spec or set(spec) - keys:
+        raise CatalogError(f"{where}: range of {name!r} must be a mapping of {', '.join(sorted(keys))}")
+    bounds = {k: v for k, v in spec.items() if k != "choices"}
+    if kind in (bool, str) and bounds:
+        raise CatalogError(f"{where}: {name!r} is {_TYPES[kind]}; only 'choices' applies")
+    for key, value in bounds.items():
+        if type(value) not in (int, float) or not math.isfinite(value):
+            raise CatalogError(f"{where}: range of {name!r}: {key} must be a number, got {value!r}")
+    choices = spec.get("choices")
+    if choices is not None and (not isinstance(choices, list) or not choices
+                                or any(type(c) is not kind for c in choices)):
+        raise CatalogError(f"{where}: range of {name!r}: choices must be a list of {_TYPES[kind]}")
+    rng = Range(kind, **bounds, choices=tuple(choices) if choices else None)
+    if not rng.allows(default):
+        raise CatalogError(f"{where}: {name!r} default {default!r} is not {rng.describe()}")
+    return rng
+
+
+def check_value(where: str, name: str, value: Any, default: Any, allowed: Range | None = None) -> Any:
     """Check ``value`` for a parameter whose default is ``default``; return it (ints widen to float).
 
-    Raises :class:`CatalogError` naming the parameter, the value and the allowed type.
+    ``allowed`` is the parameter's range (inferred from its name and default when ``None``).
+    Raises :class:`CatalogError` naming the parameter, the value and the allowed values.
     """
     kind = type(default)
     if kind is float and type(value) is int:
@@ -114,13 +235,14 @@ def check_value(where: str, name: str, value: Any, default: Any) -> Any:
         )
     if kind is float and not math.isfinite(value):
         raise CatalogError(f"{where}: parameter {name!r} must be a finite float, got {value!r}")
-    if kind is int and (value < 0) != (default < 0):
-        raise CatalogError(
-            f"{where}: parameter {name!r} must have the sign of its default {default!r}, got {value!r}"
-        )
-    if name == "device" and not (value in ("cpu", "cuda", "mps") or value.startswith("cuda:")):
+    if name == "device" and not (value in ("cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", value)):
         raise CatalogError(
             f"{where}: parameter 'device' must be 'cpu', 'cuda', 'cuda:N' or 'mps', got {value!r}"
+        )
+    allowed = allowed or infer_range(name, default)
+    if not allowed.allows(value):
+        raise CatalogError(
+            f"{where}: parameter {name!r} must be {allowed.describe()} (default {default!r}), got {value!r}"
         )
     return value
 
@@ -135,6 +257,7 @@ class Entry:
     status: str
     profiles: dict[str, dict[str, Any]]
     parameters: dict[str, Any]
+    ranges: dict[str, Range] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -159,8 +282,12 @@ class Entry:
                 raise CatalogError(
                     f"{self.key}: unknown parameter {name!r}; allowed: {', '.join(self.parameters)}"
                 )
-            params[name] = check_value(self.key, name, value, self.parameters[name])
+            params[name] = check_value(self.key, name, value, self.parameters[name], self.range(name))
         return params
+
+    def range(self, name: str) -> Range:
+        """The valid range of parameter ``name``: declared in the YAML, else inferred."""
+        return self.ranges.get(name) or infer_range(name, self.parameters[name])
 
 
 @dataclass(frozen=True)
@@ -184,8 +311,12 @@ def _load_paper(path: Path, root: Path) -> Paper:
     paper = Paper(name=data["paper"], title=str(data["title"]), part=str(data.get("part", "Papers")))
     for name, spec in (data["notebooks"] or {}).items():
         where = f"{path.name}: notebook {name!r}"
-        if not isinstance(spec, dict) or set(spec) != {"reproduces", "status", "profiles"}:
-            raise CatalogError(f"{where} needs exactly the keys reproduces, status, profiles")
+        if not isinstance(spec, dict) or not (
+            {"reproduces", "status", "profiles"} <= set(spec) <= {"reproduces", "status", "profiles", "parameters"}
+        ):
+            raise CatalogError(
+                f"{where} needs exactly the keys reproduces, status, profiles (and optionally parameters)"
+            )
         if spec["status"] not in STATUSES:
             raise CatalogError(
                 f"{where}: status {spec['status']!r}; allowed: {', '.join(STATUSES)}"
@@ -194,6 +325,21 @@ def _load_paper(path: Path, root: Path) -> Paper:
         if not source.is_file():
             raise CatalogError(f"{where}: its source {source.relative_to(root)} does not exist")
         parameters = notebook_parameters(source)
+        declared = spec.get("parameters") or {}
+        if not isinstance(declared, dict) or set(declared) - set(parameters):
+            raise CatalogError(
+                f"{where}: 'parameters' declares ranges of unknown parameter(s)"
+                f" {sorted(set(declared) - set(parameters)) if isinstance(declared, dict) else declared!r};"
+                f" allowed: {', '.join(parameters)}"
+            )
+        ranges = {n: _declared_range(where, n, parameters[n], r) for n, r in declared.items()}
+        for pname, default in parameters.items():
+            rng = ranges.get(pname) or infer_range(pname, default)
+            if not rng.allows(default):
+                raise CatalogError(
+                    f"{where}: default {pname} = {default!r} is not {rng.describe()};"
+                    " declare its range under 'parameters'"
+                )
         profiles = spec["profiles"] or {}
         if set(profiles) - set(PROFILES):
             raise CatalogError(
@@ -210,10 +356,10 @@ def _load_paper(path: Path, root: Path) -> Paper:
                         f" allowed: {', '.join(parameters)}"
                     )
                 checked[profile][pname] = check_value(
-                    f"{where}, profile {profile!r}", pname, value, parameters[pname]
+                    f"{where}, profile {profile!r}", pname, value, parameters[pname], ranges.get(pname)
                 )
         paper.entries.append(
-            Entry(paper.name, name, str(spec["reproduces"]), spec["status"], checked, parameters)
+            Entry(paper.name, name, str(spec["reproduces"]), spec["status"], checked, parameters, ranges)
         )
     return paper
 
@@ -266,12 +412,18 @@ def main(argv: list[str] | None = None) -> int:
     from cnnmath.io import write_text_atomic
 
     parser = argparse.ArgumentParser(prog="python -m cnnmath.book.catalog")
-    parser.add_argument("command", choices=["toc", "list"])
+    parser.add_argument("command", choices=["toc", "list", "ranges"])
     args = parser.parse_args(argv)
     root = repo_root()
     papers = load_catalog(root)
     if args.command == "toc":
         write_text_atomic(root / "_toc.yml", toc(papers))
+    elif args.command == "ranges":
+        for paper in papers:
+            for e in paper.entries:
+                for pname, default in e.parameters.items():
+                    how = "declared" if pname in e.ranges else "inferred"
+                    print(f"{e.key:40s} {pname:20s} {default!r:>12}  {e.range(pname).describe()} ({how})")
     else:
         for paper in papers:
             for e in paper.entries:
