@@ -6,9 +6,8 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats as st
-
 from cnnmath.analytic import stats as S
+from scipy import stats as st
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from cnnmath import natural
 
 
@@ -35,7 +34,7 @@ def test_fastica_recovers_independent_laplacian_sources(seed, monkeypatch):
     monkeypatch.setattr(natural, "patches", lambda size, n, images, seed: x.reshape(-1, 2, 2))
     res = natural.ica_filters(2, n_components=4, n_patches=20000, seed=seed, kind="filters", tol=1e-9)
     assert res.converged
-    z, v = natural.whiten(x, 4)
+    z, _ = natural.whiten(x, 4)
     est = z @ res.unmixing.T
     corr = np.abs(np.corrcoef(est.T, sources.T)[:4, 4:])
     assert np.all(corr.max(axis=1) > 0.99) and sorted(corr.argmax(axis=1)) == [0, 1, 2, 3]
