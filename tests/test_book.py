@@ -5,6 +5,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
+
 from cnnmath.book.catalog import load_catalog, repo_root
 from cnnmath.book.claims import read_claims
 
@@ -95,3 +97,34 @@ def test_math_pages_load_the_books_own_mathjax(html: Path) -> None:
     assert local.is_file() and local.stat().st_size > 100_000
     fonts = list((html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
     assert len(fonts) >= 20
+
+
+def test_the_stage_shows_verdicts_and_provenance_under_each_title(tmp_path) -> None:
+    """The HTML is built from a stage (``cnnmath.book.stage``): each notebook there has, right
+    after its title, a cell with its verdict table and provenance box; the record is untouched."""
+    from cnnmath.book.stage import STAGED_TAG, stage
+
+    before = {p: p.read_bytes() for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts}
+    dest = stage(ROOT, ROOT / "book", tmp_path / "stage")
+    assert {p: p.read_bytes() for p in (ROOT / "book").rglob("*.ipynb") if "_build" not in p.parts} == before
+    for paper in PAPERS:
+        for entry in paper.entries:
+            nb = nbformat.read(str(dest / "book" / entry.paper / f"{entry.name}.ipynb"), as_version=4)
+            assert nb.cells[0].source.startswith("# ") and STAGED_TAG in nb.cells[1].metadata["tags"], entry.key
+            cell = nb.cells[1].source
+            assert 'class="cnnmath-verdicts"' in cell and 'class="cnnmath-provenance"' in cell
+            for claim in read_claims(entry.executed(ROOT)):
+                assert claim.id in cell, f"{entry.key}: {claim.id} missing from the verdict table"
+    assert not (dest / "lib").exists() and (dest / "_toc.yml").exists()
+
+
+def test_notebook_pages_show_verdicts_and_provenance_right_after_the_title(html: Path) -> None:
+    """Holds when the ``html`` fixture builds the book through ``cnnmath.book.stage.build``."""
+    for paper in PAPERS:
+        for entry in paper.entries:
+            text = (html / "book" / entry.paper / f"{entry.name}.html").read_text(encoding="utf-8")
+            title = text.find("<h1")
+            verdicts, prov = text.find('class="cnnmath-verdicts"'), text.find('class="cnnmath-provenance"')
+            first_code = text.find('class="cell docutils container"')
+            assert 0 <= title < verdicts < prov, f"{entry.name}: no verdicts/provenance after the title"
+            assert first_code == -1 or prov < first_code, f"{entry.name}: verdicts come after code"

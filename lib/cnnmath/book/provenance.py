@@ -27,7 +27,7 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["KEY", "box", "data_sources", "environment", "read", "record", "summary"]
+__all__ = ["KEY", "box", "data_sources", "environment", "for_notebooks", "read", "record", "summary"]
 
 KEY = "cnnmath"
 
@@ -177,6 +177,12 @@ def summary(records: list[dict[str, Any] | None]) -> dict[str, Any]:
     out["seconds"] = round(sum(r.get("seconds", 0.0) for r in known), 1)
     out["notebooks"] = f"{len(known)} of {len(records)} with a record"
     return out
+
+
+def for_notebooks(paths: list[Path]) -> dict[str, Any]:
+    """:func:`summary` of the executed notebooks at ``paths`` (a missing one counts as unrecorded):
+    the provenance of a page that gathers them, such as the scorecard; show it with :func:`box`."""
+    return summary([read(p) if Path(p).exists() else None for p in paths])
 
 
 def _text(value: Any) -> str:
