@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnmath.relu.layer1 import FirstLayer, deeper_points, first_layer
-from cnnmath.relu.layer2 import Layer2Neuron, second_layer
+from cnnmath.relu.layer2 import Layer2Neuron, on_boundary, second_layer
 from cnnmath.relu.nets import ReLUNet
 from cnnmath.relu.oracle import Oracle, OracleError, QueryBudgetExceeded, ScalarView, check_piecewise_linear
 from cnnmath.relu.output import final_layer, final_layer_affine, resolve_signs
@@ -57,7 +57,8 @@ class Extraction:
         ``output`` (one-hidden-layer nets), ``total`` (including the piecewise-linearity check and
         the output width).
     output_residual : float
-        Relative residual of the final least squares (≈ 0 when the extraction is complete).
+        The larger of the final least squares' relative residual and the relative error of the
+        recovered network on 2000 fresh inputs (≈ 0 when the extraction is complete).
     complete : bool
         True only when nothing below went wrong.
     problems : list of str
@@ -193,21 +194,28 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     points = first.deeper_points[:max_points]
     res = float("inf")
     for round_ in range(extra_rounds + 1):
-        if round_:
-            points = deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
+        if round_:  # the points left unexplained are tried again, with those of fresh lines
+            points = unexplained + deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
+            unexplained = []
         neurons, more = second_layer(g, first, rng, radius=radius, points=points, neurons=neurons)
         unexplained += more
         ex.neurons = neurons
         ex.net, res = _assemble(oracle, first, neurons, rng, radius)
+        if ex.net is not None:
+            res = max(res, _validate(oracle, ex.net, rng, radius))
         ex.output_residual = res
+        unexplained = [p for p in unexplained if not any(on_boundary(p, z, w1, b1) for z in neurons)]
         ex.queries["layer2"] = oracle.n_queries - q0
         done = [z for z in neurons if z.complete]
         say(f"layer 2, round {round_}: {len(done)} complete neurons, residual {res:.1e}")
-        if done and len(done) == len(neurons) and res <= out_tol:
+        if done and len(done) == len(neurons) and res <= out_tol and not unexplained:
             break
     ex.architecture = (oracle.n_in, len(b1), sum(z.complete for z in neurons), n_out)
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
+    if unexplained:
+        ex.problems.append(f"layer 2: {len(unexplained)} boundary points lie on no recovered neuron"
+                           " (a neuron that could not be completed, or a deeper layer)")
 
 
 def _layer2_problems(neurons: list[Layer2Neuron], res: float, out_tol: float) -> list[str]:
@@ -225,6 +233,15 @@ def _layer2_problems(neurons: list[Layer2Neuron], res: float, out_tol: float) ->
         out.append(f"output: the recovered layers leave a relative residual {res:.1e} > {out_tol:g}"
                    " (neurons missing, or a deeper layer that is not extracted)")
     return out
+
+
+def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: float,
+              n: int = 1000) -> float:
+    """``max |N − N̂| / max |N|`` on ``n`` fresh ``N(0, I)`` inputs and ``n`` of scale ``radius/3``
+    (queries counted): a neuron active only where the output fit had no point shows here."""
+    x = np.concatenate([rng.normal(size=(n, oracle.n_in)), radius / 3 * rng.normal(size=(n, oracle.n_in))])
+    y = oracle(x)
+    return float(np.max(np.abs(net(x) - y)) / (np.max(np.abs(y)) + 1e-300))
 
 
 def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],

@@ -38,8 +38,10 @@ from cnnmath.relu.oracle import ScalarView
 __all__ = [
     "Layer2Neuron",
     "read_weight",
+    "on_boundary",
     "refit",
     "second_layer",
+    "seek_crossing",
     "start_neuron",
     "test_far",
     "walk_to_unknown",
@@ -89,6 +91,18 @@ class Layer2Neuron:
         m = np.where(flip, np.nan_to_num(self.m), 0.0)
         val = (x - self.p1) @ self.g0 + (np.abs(h) - self.e0 * h) @ m / 2
         return float(val), self.g0 + (s * m) @ w1, known
+
+
+    def values(self, x: np.ndarray, w1: np.ndarray, b1: np.ndarray,
+               skip: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`value` for many points ``x`` of shape ``(m, n_in)``: ``ẑ`` and ``known``."""
+        h = x @ w1.T + b1
+        flip = np.where(h >= 0, 1.0, -1.0) != self.e0
+        if skip is not None:
+            flip[:, skip] = False
+        known = ~np.any(flip & ~np.isfinite(self.m), axis=1)
+        terms = np.where(flip, (np.abs(h) - self.e0 * h) * np.nan_to_num(self.m), 0.0)
+        return (x - self.p1) @ self.g0 + terms.sum(axis=1) / 2, known
 
 
 def _local_normal(g: ScalarView, y: np.ndarray, d: np.ndarray, room: float,
@@ -168,6 +182,40 @@ def walk_to_unknown(z: Layer2Neuron, q: np.ndarray, j: int, w1: np.ndarray, b1: 
             return None
         last, slide = k, []
     return None
+
+
+def seek_crossing(z: Layer2Neuron, j: int, w1: np.ndarray, b1: np.ndarray, rng: np.random.Generator,
+                  *, n_samples: int = 4000, scales: tuple[float, ...] = (1.0, 3.0, 10.0, 30.0)
+                  ) -> np.ndarray | None:
+    """A point of ``B_z ∩ B_j`` found by sampling ``B_j`` (zero queries; the fallback of
+    :func:`walk_to_unknown` when ``B_z`` meets ``B_j`` only in a small patch).
+
+    On ``B_j`` the term of ``j`` vanishes, so ``ẑ`` is known there wherever no other unknown weight
+    has switched. Random points of ``B_j`` (Gaussian at several ``scales``) are evaluated; a pair
+    with opposite signs of ``ẑ`` is bisected along its segment (inside ``B_j``) to the zero.
+    """
+    n = w1.shape[1]
+    x = np.concatenate([s * rng.normal(size=(n_samples // len(scales), n)) for s in scales])
+    x -= (x @ w1[j] + b1[j])[:, None] * w1[j][None, :]
+    val, known = z.values(x, w1, b1, skip=j)
+    x, val = x[known], val[known]
+    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
+    if not len(pos) or not len(neg):
+        return None
+    a = x[neg[np.argmax(val[neg])]]
+    b = x[pos[np.argmin(np.linalg.norm(x[pos] - a, axis=1))]]
+    for _ in range(200):
+        mid = (a + b) / 2
+        v, k = z.values(mid[None, :], w1, b1, skip=j)
+        if not k[0]:
+            return None
+        if v[0] < 0:
+            a = mid
+        else:
+            b = mid
+        if np.linalg.norm(b - a) < 1e-15 * (1 + np.linalg.norm(a)):
+            break
+    return (a + b) / 2
 
 
 def _kink_at(g: ScalarView, y: np.ndarray, u: np.ndarray, a: float) -> float:
@@ -287,36 +335,40 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
              rng: np.random.Generator, *, radius: float, n_tests: int = 3, tol: float = 1e-6) -> bool:
     """Layer-2 ``TestHyperplane``: ``B_z`` predicted by the complete ``ẑ`` must be a boundary far away.
 
-    On random lines through ``N(0, (radius/3)² I)`` points, the zeros of the piecewise-linear
-    ``t ↦ ẑ`` are computed region by region (no queries); a kink must sit at one of them. A
-    spurious neuron or a deeper boundary (which bends at layer-2 boundaries too) fails.
+    Pairs of ``N(0, (radius/3)² I)`` points where ``ẑ`` has opposite signs are bisected to a
+    predicted point of ``B_z`` (no queries); along the local normal there a kink must sit at the
+    prediction, on ``n_tests`` points before two miss it. A spurious neuron or a deeper boundary
+    (which bends at layer-2 boundaries too) fails; one miss is tolerated (a kink of a neuron with
+    a small output weight can hide next to a larger one).
     """
-    passed = tries = 0
-    while passed < n_tests and tries < 6 * n_tests:
-        tries += 1
-        c, d = rng.normal(size=len(z.p1)) * radius / 3, rng.normal(size=len(z.p1))
-        d /= np.linalg.norm(d)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            br = np.sort(-(w1 @ c + b1) / (w1 @ d))
-        br = br[np.abs(br) < radius]
-        knots = np.concatenate([[-radius], br, [radius]])
-        mids = (knots[:-1] + knots[1:]) / 2
-        for lo, hi, mid in zip(knots[:-1], knots[1:], mids):
-            val, grad, _ = z.value(c + mid * d, w1, b1)
-            slope = grad @ d
-            if slope == 0:
-                continue
-            t0 = mid - val / slope
-            room = min(t0 - lo, hi - t0)
-            if room > 1e-3:
-                s = _kink_at(g, c + t0 * d, d, min(room, 0.1) / 2)
-                if np.isnan(s):
-                    break
-                if abs(s) > tol:
-                    return False
-                passed += 1
-                break
-    return passed >= n_tests
+    n = w1.shape[1]
+    x = rng.normal(size=(2000, n)) * radius / 3
+    val, _ = z.values(x, w1, b1)
+    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
+    if not len(pos) or not len(neg):
+        return True  # nothing to test against here; the output check still guards the result
+    a, b = x[rng.choice(neg, 4 * n_tests)], x[rng.choice(pos, 4 * n_tests)]
+    for _ in range(100):
+        mid = (a + b) / 2
+        below = z.values(mid, w1, b1)[0] < 0
+        a = np.where(below[:, None], mid, a)
+        b = np.where(below[:, None], b, mid)
+    passed = failed = 0
+    for y in (a + b) / 2:
+        if passed >= n_tests or failed >= 2:
+            break
+        _, grad, _ = z.value(y, w1, b1)
+        room = np.min(np.abs(w1 @ y + b1))
+        if room < 1e-4:
+            continue
+        s = _kink_at(g, y, grad / np.linalg.norm(grad), min(room, 0.1) / 2)
+        if np.isnan(s):
+            continue
+        if abs(s) > tol:
+            failed += 1
+        else:
+            passed += 1
+    return failed < 2
 
 
 test_far.__test__ = False  # not a pytest test
@@ -342,6 +394,9 @@ def _complete(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
         reach = np.abs(h[todo]) / np.maximum(along, 1e-12)
         j = int(rng.choice(todo[np.argsort(reach)[:3]]))
         hit = walk_to_unknown(z, q, j, w1, b1)
+        if hit is None and failures[j] >= 1:
+            x = seek_crossing(z, j, w1, b1, rng)
+            hit = None if x is None else (x, j)
         if hit is None:
             failures[j] += 1
             continue
@@ -389,7 +444,7 @@ def second_layer(
     unexplained = []
     rejected: list[Layer2Neuron] = []
     for p in points:
-        if any(_on(p, z, w1, b1) for z in neurons + rejected):
+        if any(on_boundary(p, z, w1, b1) for z in neurons + rejected):
             continue
         z = start_neuron(g, p, w1, b1, rng)
         if z is None:
@@ -418,7 +473,7 @@ def second_layer(
     return neurons, unexplained
 
 
-def _on(p: np.ndarray, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> bool:
+def on_boundary(p: np.ndarray, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> bool:
     """Whether ``p`` lies on ``B_z`` (zero queries); False when ``ẑ(p)`` is not known."""
     val, grad, known = z.value(p, w1, b1)
     return known and abs(val) < 1e-6 * np.linalg.norm(grad)

@@ -59,7 +59,7 @@ def points_on_line(
 
     Examples
     --------
-    >>> from cnnmath.relu.nets import Oracle
+    >>> from cnnmath.relu.oracle import Oracle
     >>> g = ScalarView(Oracle(lambda x: np.abs(x - 0.3).sum(1), 1), np.random.default_rng(0))
     >>> np.round(points_on_line(g, np.array([-1.0]), np.array([1.0])), 12)
     array([0.65])
