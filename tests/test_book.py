@@ -6,7 +6,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
-
 from cnnmath.book.catalog import load_catalog, repo_root
 from cnnmath.book.claims import read_claims
 
@@ -57,7 +56,7 @@ def test_every_notebook_page_shows_its_figures(html: Path) -> None:
             parser.feed(text)
             figures = [s for s in parser.sources if "_images/" in s]
             if entry.name.startswith("tab") and not figures:
-                outputs = re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', text, re.S)
+                outputs = re.findall(r'<div class="cell_output docutils container">(.*?)</div>\s*</div>', text, re.DOTALL)
                 assert any("<table" in o or o.count("\n") >= 3 for o in outputs), f"{page.name} shows no table"
                 continue
             assert figures, f"{page.name} shows no figure"
@@ -70,7 +69,7 @@ def test_scorecard_page_lists_every_claim_with_its_status(html: Path) -> None:
     for paper in PAPERS:
         for entry in paper.entries:
             for claim in read_claims(entry.executed(ROOT)):
-                row = re.search(re.escape(claim.id) + r".*?</tr>", text, re.S)
+                row = re.search(re.escape(claim.id) + r".*?</tr>", text, re.DOTALL)
                 assert row, f"{claim.id} missing from the scorecard page"
                 assert claim.status in row.group(0)
                 assert f"{entry.name}.html" in row.group(0), "the claim's row must link its notebook"

@@ -1,11 +1,9 @@
 """The book is in sync with its sources: notebooks, catalogue, table of contents, scorecard."""
 
-from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-
 from cnnmath.book.catalog import load_catalog, repo_root, toc
 from cnnmath.book.claims import read_claims
 from cnnmath.book.scorecard import collect, render, render_summary

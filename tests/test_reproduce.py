@@ -11,7 +11,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from cnnmath import io
 from cnnmath.book import provenance, reproduce, seeds, stage
 from cnnmath.book.catalog import CatalogError, infer_range, load_catalog, toc
@@ -197,7 +196,7 @@ def test_a_read_only_output_folder_is_refused(ranged, monkeypatch, capsys) -> No
     """As root, permissions do not stop writes; the check asks os.access, stubbed here."""
     (ranged / "ro").mkdir()
     monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != ranged / "ro")
-    rc, out, err = cli(ranged, monkeypatch, capsys, "toy/fig01", "--output-dir", str(ranged / "ro"))
+    rc, _, err = cli(ranged, monkeypatch, capsys, "toy/fig01", "--output-dir", str(ranged / "ro"))
     assert (rc, err.strip()) == (2, f"error: output folder {ranged}/ro/toy is not writable: permission denied on {ranged}/ro")
 
 
@@ -206,7 +205,7 @@ def test_a_write_error_during_the_run_is_one_line_and_leaves_no_temp(ranged, mon
         raise PermissionError(13, "Permission denied", path)
 
     monkeypatch.setattr(reproduce.nbformat, "write", refuse)
-    rc, out, err = cli(ranged, monkeypatch, capsys, "toy/fig01", "--record")
+    rc, _, err = cli(ranged, monkeypatch, capsys, "toy/fig01", "--record")
     assert rc == 1 and len(err.strip().splitlines()) == 1
     assert err.startswith(f"error: cannot write {ranged}/book/toy/.fig01_value.ipynb.") and "Permission denied" in err
     assert written(ranged) == []
@@ -267,7 +266,7 @@ def test_a_signal_mid_notebook_ends_with_one_line_and_no_debris(tmp_path, make_t
         time.sleep(0.2)
     time.sleep(3)  # the kernel is in the notebook's cells
     runner.send_signal(signum)
-    out, err = runner.communicate(timeout=60)
+    _, err = runner.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert runner.returncode == rc
     assert err.strip().splitlines() == [
@@ -296,11 +295,11 @@ def test_seed_sweep_lists_verdict_flips_and_fails_on_them(tmp_path, make_toy, mo
         "toy/fig01_value: seed=1009 -> _runs/seeds/seed-1009/toy/fig01_value.ipynb",
         "toy/fig01_value: seed=2003 -> _runs/seeds/seed-2003/toy/fig01_value.ipynb",
     ]
-    rc, out, err = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01")
+    rc, out, _ = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01")
     assert rc == 1 and "FLIP toy.fig01.value: book PASS, at seed=2003 FAIL" in out
     assert "| toy/fig01_value | `toy.fig01.value` | PASS | seed=2003 | FAIL |" in out
     assert "1 verdict flip." in (project / "_runs" / "seeds" / "flips.md").read_text()
-    rc, out, err = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01", "--seed-values", "0,7,11")
+    rc, out, _ = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01", "--seed-values", "0,7,11")
     assert rc == 0 and "2 reruns at seeds the book does not use: 0 verdict flips." in out
     assert written(project) == sorted(["book/toy/fig01_value.ipynb", "_runs/seeds/flips.md",
                                        *(f"_runs/seeds/seed-{s}/toy/fig01_value.ipynb" for s in (7, 11, 1009, 2003))])

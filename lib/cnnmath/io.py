@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 __all__ = ["FILE_MODE", "atomic_path", "remove_stale_temps", "write_text_atomic"]
 

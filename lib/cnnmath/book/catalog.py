@@ -41,11 +41,11 @@ import yaml
 
 __all__ = [
     "PROFILES",
-    "Range",
     "STATUSES",
     "CatalogError",
     "Entry",
     "Paper",
+    "Range",
     "check_value",
     "infer_range",
     "load_catalog",
@@ -190,7 +190,9 @@ def infer_range(name: str, default: Any) -> Range:
             return Range(float, min=0.0)
         return Range(float)
     if name in ("source", "mnist_source"):
-        from cnnmath.data import MNIST_SOURCES  # shared module: the sources the data loader knows
+        from cnnmath.data import (
+            MNIST_SOURCES,  # shared module: the sources the data loader knows
+        )
 
         if default in MNIST_SOURCES:
             return Range(str, choices=tuple(MNIST_SOURCES))

@@ -109,7 +109,13 @@ def main(names: list[str], profile: str, overrides: dict[str, Any], values: str 
          root: Path, listing: bool = False) -> int:
     """Run the seed sweep (called by ``reproduce --seeds``); return the exit status."""
     from cnnmath.book.reproduce import (
-        Job, ReproduceError, _shown, check_environment, check_outputs, execute, plan,
+        Job,
+        ReproduceError,
+        _shown,
+        check_environment,
+        check_outputs,
+        execute,
+        plan,
     )
 
     if profile != "book" or overrides:

@@ -119,7 +119,7 @@ def build(root: Path, notebooks: Path, out: Path, dest: Path | None = None) -> P
     jb = Path(sys.executable).with_name("jupyter-book")
     done = subprocess.run(
         [str(jb), "build", str(dest), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=1200,
+        capture_output=True, text=True, timeout=1200, check=False,
     )
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
