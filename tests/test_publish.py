@@ -14,9 +14,21 @@ def test_launch_buttons_are_added_without_losing_the_config() -> None:
     assert out["repository"] == {"url": "https://github.com/someone/cnn-book", "branch": "main"}
     assert out["launch_buttons"]["binderhub_url"] == BINDER and out["launch_buttons"]["colab_url"] == COLAB
     assert out["html"]["use_repository_button"] and out["html"]["favicon"] == config["html"]["favicon"]
-    assert {k: v for k, v in out.items() if k not in ("repository", "launch_buttons", "html")} == {
-        k: v for k, v in config.items() if k != "html"
+    link = "[someone/cnn-book](https://github.com/someone/cnn-book)"
+    assert out["parse"]["myst_substitutions"]["repository"] == link, "the one place the address is set"
+    assert {k: v for k, v in out["parse"].items() if k != "myst_substitutions"} == {
+        k: v for k, v in config["parse"].items() if k != "myst_substitutions"
     }
+    assert {k: v for k, v in out.items() if k not in ("repository", "launch_buttons", "html", "parse")} == {
+        k: v for k, v in config.items() if k not in ("html", "parse")
+    }
+
+
+def test_the_landing_page_names_the_repository_through_the_substitution() -> None:
+    config = yaml.safe_load((repo_root() / "_config.yml").read_text())
+    local = config["parse"]["myst_substitutions"]["repository"]
+    assert "http" not in local, "a local build names no address"
+    assert "{{ repository }}" in (repo_root() / "book" / "intro.md").read_text()
 
 
 @pytest.mark.parametrize(("repository", "branch", "message"), [

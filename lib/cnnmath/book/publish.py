@@ -1,5 +1,9 @@
 """Configure the book for publishing: the repository it comes from and its launch buttons.
 
+The repository's address is configured in one place, this module's ``--repository``: it becomes
+the repository button, the Binder/Colab launch buttons and the ``{{ repository }}`` text of the
+landing page's "How to cite" (``parse.myst_substitutions.repository`` in ``_config.yml``).
+
 Binder (which builds ``environment.yml``) and Colab open a notebook from the repository, so the
 buttons exist only where the repository's address is known: in the publishing workflow
 (``.github/workflows/pages.yml``), which runs
@@ -28,13 +32,25 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 
 def with_launch_buttons(config: dict[str, Any], repository: str, branch: str,
                         server: str = "https://github.com") -> dict[str, Any]:
-    """A copy of the Jupyter Book ``config`` with the repository, its button and Binder/Colab buttons."""
+    """A copy of the Jupyter Book ``config`` with the repository (button and ``{{ repository }}`` link)
+    and Binder/Colab buttons.
+
+    Examples
+    --------
+    >>> out = with_launch_buttons({}, "someone/cnn-book", "main")
+    >>> out["parse"]["myst_substitutions"]["repository"]
+    '[someone/cnn-book](https://github.com/someone/cnn-book)'
+    """
     if not _REPOSITORY.match(repository):
         raise ValueError(f"repository must be 'owner/name', got {repository!r}")
     if not branch or any(c.isspace() for c in branch):
         raise ValueError(f"branch must be a non-empty name without spaces, got {branch!r}")
     out = dict(config)
-    out["repository"] = {"url": f"{server.rstrip('/')}/{repository}", "branch": branch}
+    url = f"{server.rstrip('/')}/{repository}"
+    out["repository"] = {"url": url, "branch": branch}
+    parse = dict(config.get("parse", {}))
+    parse["myst_substitutions"] = {**parse.get("myst_substitutions", {}), "repository": f"[{repository}]({url})"}
+    out["parse"] = parse
     out["launch_buttons"] = {"notebook_interface": "classic", "binderhub_url": BINDER, "colab_url": COLAB}
     out["html"] = {**config.get("html", {}), "use_repository_button": True, "use_issues_button": True}
     return out
