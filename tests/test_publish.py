@@ -1,10 +1,12 @@
 """The published book's launch buttons point at the repository it is built from."""
 
+import re
+
 import pytest
 import yaml
 
 from cnnmath.book.catalog import repo_root
-from cnnmath.book.publish import BINDER, COLAB, with_launch_buttons
+from cnnmath.book.publish import BINDER, COLAB, api_pages, with_launch_buttons
 
 
 def test_launch_buttons_are_added_without_losing_the_config() -> None:
@@ -40,3 +42,36 @@ def test_the_landing_page_names_the_repository_through_the_substitution() -> Non
 def test_bad_addresses_are_refused(repository: str, branch: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         with_launch_buttons({}, repository, branch)
+
+
+CHAPTER_PAPERS = {"volterra": "2110.09902", "analytic": "2407.06087", "relu": "1910.00744", "shift": "2209.11740"}
+
+
+@pytest.mark.parametrize("chapter", ["volterra", "analytic", "relu", "shift", "cross"])
+def test_every_chapter_page_ends_with_its_sources(chapter: str) -> None:
+    text = (repo_root() / "book" / chapter / "index.md").read_text()
+    assert "\n## Sources\n" in text, f"book/{chapter}/index.md has no Sources section"
+    sources = text.split("\n## Sources\n", 1)[1]
+    wanted = CHAPTER_PAPERS.values() if chapter == "cross" else [CHAPTER_PAPERS[chapter]]
+    for arxiv in wanted:
+        assert f"https://arxiv.org/abs/{arxiv}" in sources, f"{chapter}: no link to arXiv:{arxiv}"
+    if chapter != "cross":
+        assert f"https://doi.org/10.48550/arXiv.{CHAPTER_PAPERS[chapter]}" in sources
+
+
+def test_the_bibliography_holds_every_paper_and_citation_cff_parses() -> None:
+    bib = (repo_root() / "book" / "references.bib").read_text()
+    for arxiv in CHAPTER_PAPERS.values():
+        assert f"eprint  = {{{arxiv}}}" in bib or f"eprint    = {{{arxiv}}}" in bib, arxiv
+    cff = yaml.safe_load((repo_root() / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["title"] and cff["authors"]
+    assert {r["title"] for r in cff["references"]} >= {"Reverse-engineering deep ReLU networks"}
+
+
+def test_the_api_pages_document_every_module_of_every_chapter() -> None:
+    """`python -m cnnmath.book.publish --api-pages` writes them; regenerate and compare."""
+    pages = api_pages()
+    assert len(pages) == 6 and "book/api/volterra.md" in pages
+    assert ".. automodule:: cnnmath.relu.oracle" in pages["book/api/relu.md"]
+    stale = [rel for rel, text in pages.items() if (repo_root() / rel).read_text() != text]
+    assert not stale, f"{stale} are stale: run `python -m cnnmath.book.publish --api-pages`"
