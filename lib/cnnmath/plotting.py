@@ -8,10 +8,10 @@ column, so a label of ``s`` points in a figure ``w`` inches wide renders at
 
     h_{px} = \\frac{s}{72} \\cdot \\frac{P}{w},
 
-where ``P`` is the column's width in CSS pixels (about 358 px on a 390 px phone). Text stays at or
-above :data:`MIN_TEXT_PX` (7 px) on a phone only if figures are at most :data:`TEXT_WIDTH` inches
-wide with the font sizes below (9 pt is the smallest), which is why :func:`subplots` takes its width
-from the page, not from the caller. Images are drawn at :data:`DPI` logical dots per inch and
+where ``P`` is the column's width in CSS pixels (342 px on a 390 px phone, measured in the
+book). Text stays at or above :data:`MIN_TEXT_PX` (7 px) on a phone only if figures are at most
+:data:`TEXT_WIDTH` inches wide with the font sizes below (9 pt is the smallest), which is why
+:func:`subplots` takes its width from the page, not from the caller. Images are drawn at :data:`DPI` logical dots per inch and
 stored at twice that ("retina" PNG), so they are sharp on high-density screens, and displayed at
 their logical size in Jupyter.
 """
@@ -35,11 +35,11 @@ __all__ = [
     "use_style",
 ]
 
-TEXT_WIDTH = 6.2
-"""Width (inches) of a full-width figure: the book's text column at 100 logical dpi (620 px)."""
+TEXT_WIDTH = 6.0
+"""Width (inches) of a full-width figure: the book's text column at 100 logical dpi (600 px)."""
 DPI = 100
 """Logical dots per inch; the stored PNG has twice as many ("retina")."""
-PHONE_COLUMN_PX = 358
+PHONE_COLUMN_PX = 342
 """Width (CSS px) of the text column on a 390 px wide phone."""
 MIN_TEXT_PX = 7.0
 """Smallest rendered text height (CSS px) the book accepts on that phone."""
@@ -53,7 +53,7 @@ STYLE = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    # sizes for a TEXT_WIDTH-wide figure: 9 pt renders at 7.2 px in a 358 px phone column
+    # sizes for a TEXT_WIDTH-wide figure: 9 pt renders at 7.1 px in a 342 px phone column
     "font.size": 10,
     "axes.titlesize": 10.5,
     "axes.labelsize": 10,
