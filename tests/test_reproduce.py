@@ -136,6 +136,10 @@ def test_a_range_declared_in_the_catalogue_wins_and_is_checked(tmp_path, make_to
     assert entry.range("order").describe() == "an int in [1, 3]" and entry.range("n_seeds").describe() == "an int ≥ 1"
     with pytest.raises(CatalogError, match=r"parameter 'order' must be an int in \[1, 3\] \(default 2\), got 4"):
         reproduce.plan(["toy/fig01"], "book", {"order": 4}, root=tmp_path)
+    yaml_path.write_text(text.replace("    status: reproduced\n",
+                                      "    status: reproduced\n    parameters: {label: {pattern: '[a-z]+'}}\n"))
+    with pytest.raises(CatalogError, match=r"parameter 'label' must be a str matching '\[a-z\]\+' \(default 'toy'\), got 'Toy 2'"):
+        reproduce.plan(["toy/fig01"], "book", {"label": "Toy 2"}, root=tmp_path)
     yaml_path.write_text(text.replace("    status: reproduced\n", "    status: reproduced\n    parameters: {order: {min: 3}}\n"))
     with pytest.raises(CatalogError, match=r"'order' default 2 is not an int ≥ 3"):
         load_catalog(tmp_path)
@@ -290,7 +294,7 @@ def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path) -> None:
 def test_seed_sweep_lists_verdict_flips_and_fails_on_them(tmp_path, make_toy, monkeypatch, capsys) -> None:
     project = toy(make_toy, tmp_path, claim="value == 4.5 and seed < 1500")
     assert cli(project, monkeypatch, capsys, "toy/fig01", "--record")[0] == 0
-    rc, out, err = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01", "--list")
+    rc, out, _ = cli(project, monkeypatch, capsys, "--seeds", "toy/fig01", "--list")
     assert rc == 0 and out.splitlines() == [
         "toy/fig01_value: seed=1009 -> _runs/seeds/seed-1009/toy/fig01_value.ipynb",
         "toy/fig01_value: seed=2003 -> _runs/seeds/seed-2003/toy/fig01_value.ipynb",

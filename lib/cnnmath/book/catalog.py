@@ -1,4 +1,4 @@
-"""The book's catalogue: every figure and table of each paper, its notebook and its profiles.
+r"""The book's catalogue: every figure and table of each paper, its notebook and its profiles.
 
 One YAML file per paper, ``lib/cnnmath/book/profiles/<paper>.yaml``::
 
@@ -11,6 +11,7 @@ One YAML file per paper, ``lib/cnnmath/book/profiles/<paper>.yaml``::
         status: reproduced          # reproduced | scaled-down | not-reproducible | new
         parameters:                 # optional: valid ranges, where the inferred ones are not enough
           order: {min: 1, max: 11}  # min/max inclusive, above/below exclusive, or choices: [...]
+          pairs: {pattern: '\d+-\d+(,\d+-\d+)*'}  # a str: a regular expression it must match
         profiles:                   # parameter overrides of the notebook's parameters cell
           smoke: {n_seeds: 5}
           book: {}
@@ -113,7 +114,8 @@ def notebook_parameters(source: Path) -> dict[str, Any]:
 @dataclass(frozen=True)
 class Range:
     """The values a parameter may take: its type, inclusive (``min``/``max``) or exclusive
-    (``above``/``below``) bounds, or a list of ``choices``."""
+    (``above``/``below``) bounds, a list of ``choices``, or for a str a regular expression
+    ``pattern`` the whole value must match."""
 
     kind: type
     min: float | None = None
@@ -121,12 +123,15 @@ class Range:
     above: float | None = None
     below: float | None = None
     choices: tuple[Any, ...] | None = None
+    pattern: str | None = None
 
     def allows(self, value: Any) -> bool:
         """Whether ``value`` (already of the right type) lies in the range."""
         if self.choices is not None and value not in self.choices:
             return False
         if self.kind is str and self.choices is None and not value:
+            return False
+        if self.pattern is not None and not re.fullmatch(self.pattern, value):
             return False
         return not (
             (self.min is not None and value < self.min)
@@ -139,6 +144,8 @@ class Range:
         """In words, e.g. ``"an int ≥ 1"``, ``"a float in [0, 1]"``, ``"one of 'npm-10k', 'full'"``."""
         if self.choices is not None:
             return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.pattern is not None:
+            return f"a str matching {self.pattern!r}"
         article = "an" if self.kind is int else "a"
         name = f"{article} {_TYPES[self.kind]}" if self.kind is not str else "a non-empty str"
         low = (f"[{self.min:g}" if self.min is not None else f"({self.above:g}") if (
@@ -202,12 +209,20 @@ def infer_range(name: str, default: Any) -> Range:
 def _declared_range(where: str, name: str, default: Any, spec: Any) -> Range:
     """A range declared in a profile YAML (``{min: 1, max: 11}``, ``{choices: [a, b]}``), checked."""
     kind = type(default)
-    keys = {"min", "max", "above", "below", "choices"}
+    keys = {"min", "max", "above", "below", "choices", "pattern"}
     if not isinstance(spec, dict) or not spec or set(spec) - keys:
         raise CatalogError(f"{where}: range of {name!r} must be a mapping of {', '.join(sorted(keys))}")
-    bounds = {k: v for k, v in spec.items() if k != "choices"}
+    bounds = {k: v for k, v in spec.items() if k not in ("choices", "pattern")}
     if kind in (bool, str) and bounds:
-        raise CatalogError(f"{where}: {name!r} is {_TYPES[kind]}; only 'choices' applies")
+        raise CatalogError(f"{where}: {name!r} is {_TYPES[kind]}; only 'choices' or 'pattern' applies")
+    pattern = spec.get("pattern")
+    if pattern is not None:
+        if kind is not str or not isinstance(pattern, str):
+            raise CatalogError(f"{where}: range of {name!r}: a pattern applies to a str parameter only")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise CatalogError(f"{where}: range of {name!r}: pattern {pattern!r} is not a regex ({err})") from None
     for key, value in bounds.items():
         if type(value) not in (int, float) or not math.isfinite(value):
             raise CatalogError(f"{where}: range of {name!r}: {key} must be a number, got {value!r}")
@@ -215,7 +230,7 @@ def _declared_range(where: str, name: str, default: Any, spec: Any) -> Range:
     if choices is not None and (not isinstance(choices, list) or not choices
                                 or any(type(c) is not kind for c in choices)):
         raise CatalogError(f"{where}: range of {name!r}: choices must be a list of {_TYPES[kind]}")
-    rng = Range(kind, **bounds, choices=tuple(choices) if choices else None)
+    rng = Range(kind, **bounds, choices=tuple(choices) if choices else None, pattern=pattern)
     if not rng.allows(default):
         raise CatalogError(f"{where}: {name!r} default {default!r} is not {rng.describe()}")
     return rng
