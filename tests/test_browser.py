@@ -164,6 +164,13 @@ def test_menu_opens_and_closes_the_chapter_list_on_a_phone(site: str, browser) -
     page.mouse.click(VIEWPORTS["phone"]["width"] - 5, VIEWPORTS["phone"]["height"] // 2)
     page.wait_for_timeout(400)
     assert not page.evaluate("() => document.querySelector('#pst-primary-sidebar-modal').open"), "a tap outside left it open"
+    # the "on this page" button opens the page's contents the same way
+    page.locator(".secondary-toggle >> visible=true").first.click()
+    page.wait_for_timeout(400)
+    assert page.evaluate("() => document.querySelector('#pst-secondary-sidebar-modal').open"), "contents did not open"
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(400)
+    assert not page.evaluate("() => document.querySelector('#pst-secondary-sidebar-modal').open")
     assert not [f for f in failures if f.startswith(("console", "script"))], failures
     page.close()
 
