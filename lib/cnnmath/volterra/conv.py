@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
+from cnnmath.volterra.windows import WORK_ELEMENTS, window_forms
+
 __all__ = [
     "ACTIVATIONS",
     "annihilated_signal",
@@ -54,8 +56,9 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     -------
     Tensor, shape ``(..., T)`` with ``T = (L - K) // stride + 1``.
 
-    Computed as ``P = unfold(x)`` (``(..., T, K)``) contracted with each axis of ``H`` in turn:
-    :math:`O(T K^n)` operations.
+    Computed through the symmetrised kernel (:func:`cnnmath.volterra.windows.window_forms`):
+    :math:`\binom{K+n-1}{n}` products per output instead of :math:`K^n`, in blocks of rows, so the
+    memory beyond input, output and kernel stays bounded.
 
     Examples
     --------
@@ -70,12 +73,8 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     size, order = kernel.shape[0], kernel.ndim
     if x.shape[-1] < size:
         raise ValueError(f"signal length {x.shape[-1]} is shorter than the kernel length {size}")
-    patches = x.unfold(-1, size, stride)  # (..., T, K)
-    out = patches @ kernel.reshape(size, -1).to(x.dtype)  # (..., T, K^(n-1))
-    for _ in range(order - 1):
-        out = out.reshape(*out.shape[:-1], size, -1)
-        out = torch.einsum("...tkr,...tk->...tr", out, patches)
-    return out.squeeze(-1)
+    windows = x.reshape(-1, x.shape[-1]).unfold(-1, size, stride)  # (B, T, K), a view
+    return window_forms(windows, kernel[None], order)[..., 0].reshape(*x.shape[:-1], -1)
 
 
 def volterra_conv1d(kernels: Sequence[torch.Tensor | float], x: torch.Tensor) -> torch.Tensor:
@@ -207,13 +206,14 @@ def order_n_conv2d(
         raise ValueError(f"stride must be a positive int, got {stride!r}")
     rows = (x.shape[2] + 2 * padding - block[1]) // stride + 1
     cols = (x.shape[3] + 2 * padding - block[2]) // stride + 1
-    patches = torch.nn.functional.unfold(x, block[1:], padding=padding, stride=stride).transpose(1, 2)
-    size = patches.shape[-1]  # C_in*K1*K2, ordered (channel, row, column) like a kernel block
-    out = torch.einsum("btk,okr->btor", patches, kernel.to(x.dtype).reshape(kernel.shape[0], size, -1))
-    for _ in range(order - 1):
-        out = out.reshape(*out.shape[:-1], size, -1)
-        out = torch.einsum("btokr,btk->btor", out, patches)
-    return out.squeeze(-1).transpose(1, 2).reshape(x.shape[0], kernel.shape[0], rows, cols)
+    size = math.prod(block)  # C_in*K1*K2, ordered (channel, row, column) like a kernel block
+    per_image = max(1, WORK_ELEMENTS // (size * rows * cols))  # images unfolded at a time
+    out = x.new_empty(x.shape[0], kernel.shape[0], rows, cols)
+    for b in range(0, x.shape[0], per_image):
+        patches = torch.nn.functional.unfold(x[b : b + per_image], block[1:], padding=padding, stride=stride)
+        forms = window_forms(patches.transpose(1, 2), kernel.reshape(kernel.shape[0], *(size,) * order), order)
+        out[b : b + per_image] = forms.transpose(1, 2).reshape(-1, kernel.shape[0], rows, cols)
+    return out
 
 
 def _shift_embed(h: torch.Tensor | float, copies: int, stride: int) -> torch.Tensor:
