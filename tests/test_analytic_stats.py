@@ -28,6 +28,8 @@ def test_welch_equals_scipy(seed):
     w, ref = S.welch(a, b), st.ttest_ind(a, b, equal_var=False)
     assert (w.t, w.p) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-9)
     assert w.diff == pytest.approx(a.mean() - b.mean())
+    ci = ref.confidence_interval(0.95)
+    assert (w.lo, w.hi) == pytest.approx((ci.low, ci.high), rel=1e-9)
 
 
 def test_welch_without_spread():

@@ -48,12 +48,15 @@ def summarize(values: Sequence[float], level: float = 0.95) -> Summary:
 
 @dataclass(frozen=True)
 class Welch:
-    """Welch's t-test of ``mean(a) - mean(b)``: the difference, ``t``, degrees of freedom, two-sided ``p``."""
+    """Welch's t-test of ``mean(a) - mean(b)``: the difference, ``t``, degrees of freedom, two-sided ``p``,
+    and the 95 % confidence interval ``[lo, hi]`` of the difference (``diff ± t_{0.975, dof} · se``)."""
 
     diff: float
     t: float
     dof: float
     p: float
+    lo: float
+    hi: float
 
 
 def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
@@ -68,7 +71,10 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Welch:
     va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
     diff = float(x.mean() - y.mean())
     if va + vb == 0:
-        return Welch(diff, math.copysign(math.inf, diff) if diff else math.nan, math.nan, 0.0 if diff else 1.0)
-    t = diff / math.sqrt(va + vb)
+        return Welch(diff, math.copysign(math.inf, diff) if diff else math.nan, math.nan, 0.0 if diff else 1.0,
+                     diff, diff)
+    se = math.sqrt(va + vb)
+    t = diff / se
     dof = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1))
-    return Welch(diff, float(t), float(dof), float(2 * st.t.sf(abs(t), dof)))
+    half = float(st.t.ppf(0.975, dof)) * se
+    return Welch(diff, float(t), float(dof), float(2 * st.t.sf(abs(t), dof)), diff - half, diff + half)
