@@ -4,7 +4,6 @@ conda build) installs this package and torch's CPU build."""
 import tomllib
 
 import yaml
-
 from cnnmath.book.catalog import repo_root
 
 CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"

@@ -1,10 +1,8 @@
 """The published book's launch buttons point at the repository it is built from."""
 
-import re
 
 import pytest
 import yaml
-
 from cnnmath.book.catalog import repo_root
 from cnnmath.book.publish import BINDER, COLAB, api_pages, with_launch_buttons
 

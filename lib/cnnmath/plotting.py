@@ -11,9 +11,9 @@ column, so a label of ``s`` points in a figure ``w`` inches wide renders at
 where ``P`` is the column's width in CSS pixels (342 px on a 390 px phone, measured in the
 book). Text stays at or above :data:`MIN_TEXT_PX` (7 px) on a phone only if figures are at most
 :data:`TEXT_WIDTH` inches wide with the font sizes below (9 pt is the smallest), which is why
-:func:`subplots` takes its width from the page, not from the caller. Images are drawn at :data:`DPI` logical dots per inch and
-stored at twice that ("retina" PNG), so they are sharp on high-density screens, and displayed at
-their logical size in Jupyter.
+:func:`subplots` takes its width from the page, not from the caller. Images are drawn at
+:data:`DPI` logical dots per inch and stored at twice that ("retina" PNG), so they are sharp on
+high-density screens, and displayed at their logical size in Jupyter.
 """
 
 from __future__ import annotations

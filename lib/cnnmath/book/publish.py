@@ -30,7 +30,7 @@ import yaml
 from cnnmath.book.catalog import load_catalog, repo_root
 from cnnmath.io import write_text_atomic
 
-__all__ = ["BINDER", "COLAB", "api_pages", "with_launch_buttons", "main"]
+__all__ = ["BINDER", "COLAB", "api_pages", "main", "with_launch_buttons"]
 
 BINDER = "https://mybinder.org"
 COLAB = "https://colab.research.google.com"
