@@ -12,8 +12,8 @@ part of :math:`H` reaches the output). There are :math:`\binom{D+n-1}{n}` multis
 :math:`i_1 \le \dots \le i_d` is stored at its rank in the combinatorial number system,
 :math:`\sum_{j=1}^{d} \binom{i_j + j - 1}{j}`, so the monomials of degree :math:`d` ending in index
 :math:`k` are those of degree :math:`d-1` with rank below :math:`\binom{k+d-1}{d-1}`, times
-:math:`p_k`. The monomials of degree ``n − 1`` are built level by level (one gather and one
-product per level); the last level is one matrix product with the coefficients laid out per last
+:math:`p_k`. The monomials of degree ``n − 1`` are built level by level (one product of
+contiguous rows per last index); the last level is one matrix product with the coefficients laid out per last
 index. Rows are processed in blocks of at most :data:`WORK_ELEMENTS` working numbers, so the
 memory beyond input, output and kernel is bounded whatever the batch, length, order and kernel.
 """
@@ -27,7 +27,7 @@ import torch
 
 __all__ = ["WORK_ELEMENTS", "symmetric_coefficients", "window_forms"]
 
-WORK_ELEMENTS = 1 << 18  # numbers in one block's working set (2 MiB of float64: stays in cache)
+WORK_ELEMENTS = 1 << 19  # numbers in one block's working set (4 MiB of float64)
 _MAP_CHUNK = 1 << 16  # kernel entries ranked at a time
 _CACHED_MAP = 1 << 21  # rank maps up to this many entries are kept (16 MiB of int64)
 _FINAL_MATRIX = 1 << 22  # largest zero-padded last-level matrix (32 MiB of float64)
@@ -64,14 +64,6 @@ def symmetric_coefficients(kernel: torch.Tensor, size: int, order: int) -> torch
     return out
 
 
-@lru_cache(maxsize=64)
-def _level_index(size: int, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """For the monomials of ``degree`` in rank order: rank of their degree−1 prefix, and last index."""
-    prefix = [torch.arange(math.comb(k + degree - 1, degree - 1)) for k in range(size)]
-    last = [torch.full((len(p),), k) for k, p in enumerate(prefix)]
-    return torch.cat(prefix), torch.cat(last)
-
-
 def _final_layout(coeff: torch.Tensor, size: int, order: int) -> torch.Tensor | None:
     """Coefficients as a ``(size·C_out, C(size+order−2, order−1))`` matrix (zero where the prefix is too long).
 
@@ -93,13 +85,16 @@ def _block_forms(
 ) -> torch.Tensor:
     """Forms of the windows ``patches`` ``(D, R)`` (one window per column) → ``(C_out, R)``.
 
-    Monomials are kept one per row, so every gather copies contiguous rows.
+    Monomials are kept one per row, so every product reads and writes contiguous rows.
     """
     size = patches.shape[0]
     monomials = patches.new_ones(1, patches.shape[1])
-    for degree in range(1, order):
-        prefix, last = _level_index(size, degree)
-        monomials = monomials.index_select(0, prefix).mul_(patches.index_select(0, last))
+    for degree in range(1, order):  # degree-d monomials ending in k: those of degree d-1 up to rank C(k+d-1, d-1), times p_k
+        level = patches.new_empty(math.comb(size + degree - 1, degree), patches.shape[1])
+        for k in range(size):
+            count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
+            torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
+        monomials = level
     if final is not None:
         inner = (final @ monomials).reshape(size, -1, patches.shape[1])
         return inner.mul_(patches[:, None]).sum(0)
