@@ -316,6 +316,9 @@ def test_seed_comparison_names_missing_extra_and_failed_reruns() -> None:
     rerun = [p("FAIL check a.b: ours 2 · paper — · = 1"), p("PASS check a.d: ours 1 · paper — · = 1")]
     assert [(f.claim, f.book, f.verdict) for f in seeds.compare("a/fig01", book, rerun, "seed=7")] == [
         ("a.b", "PASS", "FAIL"), ("a.c", "GAP", "missing"), ("a.d", "absent", "PASS")]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output(
+        "stream", name="stdout", text="PASS a.b: ours 1 · paper 2 · = 1\nGAP paper a.c: ours 1 · paper 2 · = 2\nnoise\n")])])
+    assert seeds.verdicts(nb) == [("a.b", "PASS"), ("a.c", "GAP")]  # with or without a kind
     (flip,) = seeds.compare("a/fig01", book, None, "seed=7", "boom")
     assert (flip.claim, flip.verdict) == ("(notebook)", "error: boom")
 

@@ -22,17 +22,45 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+import nbformat
 
 from cnnmath.book.catalog import Entry
-from cnnmath.book.claims import Claim, read_claims
+from cnnmath.book.claims import Claim
 from cnnmath.io import write_text_atomic
 
-__all__ = ["DEFAULT_VALUES", "Flip", "assignments", "compare", "main", "report", "seed_parameters"]
+__all__ = ["DEFAULT_VALUES", "Flip", "Verdict", "assignments", "compare", "main", "report", "seed_parameters",
+           "verdicts"]
 
 DEFAULT_VALUES = (1009, 2003)
 RUNS_PER_NOTEBOOK = 2
 _SEED_LIKE = re.compile(r"^(seed|[a-z0-9_]+_seed)$")
+# A claim line's verdict and id, with or without its kind (lines printed before claims had kinds).
+_VERDICT = re.compile(r"^(?P<status>PASS|FAIL|GAP) (?:(?:paper|check|finding) )?(?P<id>[a-z0-9_]+(?:\.[a-z0-9_]+)+): ")
+
+
+class Verdict(NamedTuple):
+    """A claim's id and verdict, all the comparison needs."""
+
+    id: str
+    status: str
+
+
+def verdicts(notebook: Path | nbformat.NotebookNode) -> list[Verdict]:
+    """Every claim verdict printed in an executed notebook's stdout, in order.
+
+    Reads the claim lines of :mod:`cnnmath.book.claims` and also those printed before claims had
+    a kind (``PASS volterra.fig06.error: …``), so that a record made then can still be compared.
+    """
+    nb = nbformat.read(str(notebook), as_version=4) if isinstance(notebook, Path) else notebook
+    found = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "stream" and output.get("name") == "stdout":
+                found += [Verdict(m["id"], m["status"]) for m in map(_VERDICT.match, output.get("text", "").splitlines())
+                          if m]
+    return found
 
 
 @dataclass(frozen=True)
@@ -82,7 +110,7 @@ def _label(assignment: dict[str, Any]) -> str:
     return ",".join(f"{k}={v}" for k, v in assignment.items())
 
 
-def compare(notebook: str, book: list[Claim], rerun: list[Claim] | None, seeds: str,
+def compare(notebook: str, book: list[Claim] | list[Verdict], rerun: list[Claim] | list[Verdict] | None, seeds: str,
             error: str = "") -> list[Flip]:
     """The flips between the book's claims and a rerun's (``None`` with ``error``: the rerun failed)."""
     if rerun is None:
@@ -151,12 +179,11 @@ def main(names: list[str], profile: str, overrides: dict[str, Any], values: str 
     check_environment()
     flips: list[Flip] = []
     for i, (job, label) in enumerate(jobs, 1):
-        book = read_claims(job.entry.executed(root))
+        book = verdicts(job.entry.executed(root))
         print(f"[{i}/{len(jobs)}] {job.entry.key} {label}", flush=True)
         if not book:
             flips.append(Flip(job.entry.key, "(notebook)", "no claim line readable", label, "not compared"))
-            print("      not compared: the committed notebook prints no claim line in the current format;"
-                  " re-record it", flush=True)
+            print("      not compared: the committed notebook prints no claim line; re-record it", flush=True)
             continue
         try:
             result = execute(job, root)
