@@ -4,7 +4,7 @@
 import pytest
 import yaml
 from cnnmath.book.catalog import repo_root
-from cnnmath.book.publish import BINDER, COLAB, api_pages, with_launch_buttons
+from cnnmath.book.publish import BINDER, api_pages, with_launch_buttons
 
 
 def test_launch_buttons_are_added_without_losing_the_config() -> None:
@@ -12,7 +12,8 @@ def test_launch_buttons_are_added_without_losing_the_config() -> None:
     assert "repository" not in config and "launch_buttons" not in config, "local builds have no buttons"
     out = with_launch_buttons(config, "someone/cnn-book", "main")
     assert out["repository"] == {"url": "https://github.com/someone/cnn-book", "branch": "main"}
-    assert out["launch_buttons"]["binderhub_url"] == BINDER and out["launch_buttons"]["colab_url"] == COLAB
+    assert out["launch_buttons"]["binderhub_url"] == BINDER
+    assert "colab_url" not in out["launch_buttons"], "Colab's environment lacks this package"
     assert out["html"]["use_repository_button"] and out["html"]["favicon"] == config["html"]["favicon"]
     link = "[someone/cnn-book](https://github.com/someone/cnn-book)"
     assert out["parse"]["myst_substitutions"]["repository"] == link, "the one place the address is set"

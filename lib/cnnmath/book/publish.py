@@ -1,11 +1,13 @@
 """Configure the book for publishing: the repository it comes from and its launch buttons.
 
 The repository's address is configured in one place, this module's ``--repository``: it becomes
-the repository button, the Binder/Colab launch buttons and the ``{{ repository }}`` text of the
+the repository button, the Binder launch button and the ``{{ repository }}`` text of the
 landing page's "How to cite" (``parse.myst_substitutions.repository`` in ``_config.yml``).
 
-Binder (which builds ``environment.yml``) and Colab open a notebook from the repository, so the
-buttons exist only where the repository's address is known: in the publishing workflow
+Binder builds ``environment.yml`` (torch's CPU build, the pins and this package) and opens a
+notebook from the repository. There is no Colab button: Colab runs a notebook in its own
+environment, where ``import cnnmath`` fails. The buttons exist only where the repository's address
+is known: in the publishing workflow
 (``.github/workflows/pages.yml``), which runs
 ``python -m cnnmath.book.publish --repository OWNER/NAME --branch BRANCH`` before building. A local
 build has no launch buttons rather than buttons that point elsewhere.
@@ -30,17 +32,16 @@ import yaml
 from cnnmath.book.catalog import load_catalog, repo_root
 from cnnmath.io import write_text_atomic
 
-__all__ = ["BINDER", "COLAB", "api_pages", "main", "with_launch_buttons"]
+__all__ = ["BINDER", "api_pages", "main", "with_launch_buttons"]
 
 BINDER = "https://mybinder.org"
-COLAB = "https://colab.research.google.com"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$")
 
 
 def with_launch_buttons(config: dict[str, Any], repository: str, branch: str,
                         server: str = "https://github.com") -> dict[str, Any]:
     """A copy of the Jupyter Book ``config`` with the repository (button and ``{{ repository }}`` link)
-    and Binder/Colab buttons.
+    and a Binder button.
 
     Examples
     --------
@@ -58,7 +59,9 @@ def with_launch_buttons(config: dict[str, Any], repository: str, branch: str,
     parse = dict(config.get("parse", {}))
     parse["myst_substitutions"] = {**parse.get("myst_substitutions", {}), "repository": f"[{repository}]({url})"}
     out["parse"] = parse
-    out["launch_buttons"] = {"notebook_interface": "classic", "binderhub_url": BINDER, "colab_url": COLAB}
+    # Binder only: it builds environment.yml (this package included); Colab would open a notebook
+    # in its own environment, where `import cnnmath` fails
+    out["launch_buttons"] = {"notebook_interface": "classic", "binderhub_url": BINDER}
     out["html"] = {**config.get("html", {}), "use_repository_button": True, "use_issues_button": True}
     return out
 
