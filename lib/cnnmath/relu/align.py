@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from cnnmath.relu.nets import ReLUNet
 
-__all__ = ["LayerScore", "canonical", "fidelity", "score_first_layer", "score_second_layer"]
+__all__ = ["LayerScore", "canonical", "fidelity", "parameter_error", "score_first_layer", "score_second_layer"]
 
 
 def canonical(net: ReLUNet) -> ReLUNet:
@@ -147,3 +147,30 @@ def fidelity(
     agree = float(np.mean(y.argmax(1) == y_hat.argmax(1))) if y.shape[1] > 1 else float(
         np.mean((y[:, 0] > 0) == (y_hat[:, 0] > 0)))
     return {"max_abs": diff, "max_rel": diff / float(np.max(np.abs(y))), "argmax": agree}
+
+
+def parameter_error(net: ReLUNet, net_hat: ReLUNet) -> float:
+    """Largest error over every weight and bias, after aligning ``net_hat`` to ``net``.
+
+    Both are put in canonical form (:func:`canonical`: unit incoming rows in every hidden layer);
+    layer by layer the recovered neurons are matched to the true ones by linear assignment on the
+    max-abs difference of their rows ``[w, b]`` (columns already permuted by the previous layer's
+    matching), and the output layer is compared with its columns permuted. ``−log2`` of this is the
+    "bits of precision" of Carlini, Jagielski & Mironov (CRYPTO 2020). ``inf`` when the
+    architectures differ.
+    """
+    if net.sizes != net_hat.sizes:
+        return float("inf")
+    c, h = canonical(net), canonical(net_hat)
+    perm = np.arange(net.sizes[0])
+    worst = 0.0
+    for k, (w, b, wh, bh) in enumerate(zip(c.weights, c.biases, h.weights, h.biases)):
+        true = np.column_stack([w, b])
+        hat = np.column_stack([wh[:, perm], bh])
+        if k == len(c.weights) - 1:
+            return max(worst, float(np.max(np.abs(true - hat))))
+        cost = np.abs(true[:, None, :] - hat[None, :, :]).max(axis=2)
+        rows, cols = linear_sum_assignment(cost)
+        worst = max(worst, float(cost[rows, cols].max()))
+        perm = cols[np.argsort(rows)]
+    return worst

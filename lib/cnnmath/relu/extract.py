@@ -204,7 +204,8 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         if ex.net is not None:
             res = max(res, _validate(oracle, ex.net, rng, radius))
         ex.output_residual = res
-        unexplained = [p for p in unexplained if not any(on_boundary(p, z, w1, b1) for z in neurons)]
+        unexplained = [p for p in unexplained if np.min(np.abs(w1 @ p + b1)) > 1e-8 * (1 + np.linalg.norm(p))
+                       and not any(on_boundary(p, z, w1, b1) for z in neurons)]
         ex.queries["layer2"] = oracle.n_queries - q0
         done = [z for z in neurons if z.complete]
         say(f"layer 2, round {round_}: {len(done)} complete neurons, residual {res:.1e}")
@@ -256,8 +257,25 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
     v = np.array([z.m for z in done])
     c = np.array([-z.m @ np.maximum(w1s @ z.p1 + b1s, 0.0) for z in done])
     hidden = lambda x: np.maximum(x @ w1s.T + b1s, 0.0) @ v.T + c  # noqa: E731
-    normals = np.array([z.g0 / np.linalg.norm(z.g0) for z in done])
-    starts = np.array([z.p1 for z in done])
-    straddle = np.concatenate([starts + 1e-3 * normals, starts - 1e-3 * normals])
-    signs, a, d, res = final_layer(oracle, hidden, straddle, rng, scale=radius / 3)
+    # each û_z must take both signs by a wide margin in the fit, or P_z and Q_z are confounded:
+    # from a pool of points (zero queries) take, per neuron, the three deepest on its rarer side
+    pool = radius / 3 * rng.normal(size=(20_000, oracle.n_in))
+    u = hidden(pool)
+    rare = np.where((u > 0).mean(axis=0) < 0.5, 1.0, -1.0)
+    deepest = np.argsort(-(u * rare), axis=0)[:3].ravel()
+    # and points on both sides of B_z, 0.05 along the normal from up to four of its exact points
+    foot = -first.biases[:, None] * first.weights  # and both sides of every layer-1 hyperplane
+    straddle = [pool[deepest], foot + 0.1 * first.weights, foot - 0.1 * first.weights]
+    for z in done:
+        for q in z.path[:: max(1, len(z.path) // 4)][:4]:
+            grad = z.value(q, first.weights, first.biases)[1]
+            straddle += [q + s * 0.05 * grad / np.linalg.norm(grad) for s in (-1.0, 1.0)]
+    # û_z = Σ_i m_zi (σ_i h_i + |h_i|)/2 + c_z in the basis F = [x, |h|, 1]
+    features = lambda x: np.column_stack([x, np.abs(x @ w1s.T + b1s), np.ones(len(x))])  # noqa: E731
+    coords = np.column_stack([v @ w1s / 2, v / 2, c + v @ b1s / 2])
+    try:
+        signs, a, d, res = final_layer(oracle, hidden, features, coords, np.vstack(straddle), rng,
+                                       scale=radius / 3)
+    except ValueError:  # the signs of layer 2 are not determined: no network is returned
+        return None, float("inf")
     return ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d)), res

@@ -379,10 +379,12 @@ def _complete(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     """Read every weight of ``z`` (alternating :func:`walk_to_unknown` and :func:`read_weight`)."""
     failures = np.zeros(len(b1), dtype=int)
     mismatches = 0
-    while not z.complete:
+    for _ in range(4 * max_failures * len(b1)):
+        if z.complete:
+            return
         todo = np.flatnonzero(~np.isfinite(z.m) & (failures < max_failures))
         if not len(todo):
-            z.status = f"{int(np.sum(~np.isfinite(z.m)))} weights could not be reached"
+            z.status = "some weights could not be reached"
             return
         q = z.path[rng.integers(len(z.path))] if rng.random() < 0.5 else z.path[-1]
         _, grad, known = z.value(q, w1, b1)
@@ -408,7 +410,9 @@ def _complete(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
                 z.status = "its boundary bends off the layer-2 prediction (a deeper layer)"
                 return
         elif verdict.startswith("fail"):
-            failures[k] += 1
+            failures[[j, k]] += 1
+    if not z.complete:
+        z.status = "some weights could not be reached"
 
 
 def second_layer(

@@ -44,6 +44,8 @@ def resolve_signs(first: FirstLayer, neurons: list[Layer2Neuron]) -> np.ndarray:
 def final_layer(
     oracle: Oracle,
     hidden: Callable[[np.ndarray], np.ndarray],
+    features: Callable[[np.ndarray], np.ndarray],
+    coords: np.ndarray,
     straddle: np.ndarray,
     rng: np.random.Generator,
     *,
@@ -53,30 +55,69 @@ def final_layer(
 
     With the last hidden pre-activations known up to a non-zero factor, ``û_z = κ_z u_z``,
     ``N(x) = Σ_z a_z ReLU(u_z) + d = Σ_z (P_z û_z + Q_z |û_z|) + d`` with ``P_z = a_z/(2κ_z)``,
-    ``Q_z = a_z/(2|κ_z|)``: linear in ``(P, Q, d)``. Then ``sign κ_z = sign(P_z·Q_z)`` and the output
-    weights of ``sign(κ_z) û_z`` are ``2 Q_z``. Queries: ``4K + 50`` Gaussian points (times
-    ``scale``) plus the ``straddle`` points (two per neuron, on both sides of its boundary).
+    ``Q_z = a_z/(2|κ_z|)``. The ``û_z`` are themselves combinations of the previous layer's
+    features, ``û(x) = F(x) · coordsᵀ`` (for layer 2: ``F = [x, |h_1| … |h_{n_1}|, 1]``), and when
+    the layer is wider than that basis the ``û_z`` are linearly dependent, so ``P`` cannot be fitted
+    on them. Hence two linear least squares: ``N = Σ_z Q_z |û_z| + F·λ`` gives ``Q`` and ``λ``, then
+    ``coordsᵀ P = λ`` (all rows but the constant, which also holds ``d``) gives ``P`` (unique when
+    those columns of ``coords`` have full row rank ``K``). Then
+    ``sign κ_z = sign(P_z·Q_z)`` (when the layer is wider than the previous one, ``P`` is not unique
+    and ``P_z = Q_z sign κ_z`` is found by :func:`_box_signs`) and the output weights of ``sign(κ_z) û_z`` are ``2 Q_z``; the bias
+    is the part of ``λ``'s constant not explained by ``P``. Queries: ``4K + 50`` Gaussian points
+    (times ``scale``) plus the ``straddle`` points.
 
     Parameters
     ----------
     hidden : callable
         ``(m, n_in) → (m, K)`` values ``û``.
+    features : callable
+        ``(m, n_in) → (m, p)`` values ``F``, last column constant 1.
+    coords : ndarray, shape (K, p)
     straddle : ndarray, shape (s, n_in)
 
     Returns
     -------
     signs (K,), out_weights (n_out, K), out_bias (n_out,), relative residual of the fit
     """
-    k = hidden(straddle[:1]).shape[1]
-    x = np.concatenate([scale * rng.normal(size=(4 * k + 50, oracle.n_in)), straddle])
+    k = coords.shape[0]
+    x = np.concatenate([scale * rng.normal(size=(4 * k + coords.shape[1] + 50, oracle.n_in)), straddle])
     y = oracle(x)
-    u = hidden(x)
-    design = np.column_stack([u, np.abs(u), np.ones(len(x))])
+    design = np.column_stack([np.abs(hidden(x)), features(x)])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
-    p, q, d = coef[:k], coef[k:2 * k], coef[-1]
-    signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
+    q, lam = coef[:k], coef[k:]
+    lin = coords[:, :-1].T  # the constant row also holds d
+    if np.linalg.matrix_rank(lin) == k:
+        p = np.linalg.lstsq(lin, lam[:-1], rcond=None)[0]
+        signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
+    else:
+        signs = _box_signs(np.vstack([lin * q[:, o] for o in range(q.shape[1])]), lam[:-1].T.ravel())
+        p = signs[:, None] * q
+    d = lam[-1] - coords[:, -1] @ p
     resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
     return signs, 2 * q.T, d, float(resid)
+
+
+def _box_signs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The ``s ∈ {±1}^K`` with ``a s = b`` when ``a`` has fewer independent rows than ``K``.
+
+    Found as a point of the polytope ``{a s = b, −1 ≤ s ≤ 1}`` by linear programming (two random
+    objectives): for generic ``a`` with ``K`` below about twice its rank the ±1 solution is the
+    polytope's only point (Mangasarian & Recht, Math. Program. 2011). Raises ValueError when the two
+    vertices differ or are not ±1 (the signs are then not determined this way).
+    """
+    from scipy.optimize import linprog
+
+    rng = np.random.default_rng(0)
+    found = []
+    for _ in range(2):
+        res = linprog(rng.normal(size=a.shape[1]), A_eq=a, b_eq=b, bounds=(-1, 1), method="highs")
+        if res.status != 0:
+            raise ValueError("the sign equations have no solution in [-1, 1]")
+        found.append(res.x)
+    if not (np.allclose(np.abs(found[0]), 1, atol=1e-6) and np.allclose(found[0], found[1], atol=1e-6)):
+        raise ValueError(f"the signs of an expansive layer ({a.shape[1]} neurons, rank"
+                         f" {np.linalg.matrix_rank(a)}) are not determined by the linear part")
+    return np.where(found[0] >= 0, 1.0, -1.0)
 
 
 def final_layer_affine(

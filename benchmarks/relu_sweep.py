@@ -1,0 +1,96 @@
+"""Success rate of the complete ReLU extraction over many seeds, per class of network.
+
+Classes (each network and each extraction seeded by the seed):
+
+- ``two``: untrained He-initialised networks ``n_in-w1-w2-1`` with two hidden layers,
+  ``n_in`` ∈ [10, 20], ``w1, w2`` ∈ [10, 40];
+- ``three``: untrained ``10-w1-w2-w3-1`` with three hidden layers, widths ∈ [10, 20];
+- ``memo``: ``10-w-w-2`` (``w`` ∈ [10, 20]) trained on the paper's memorization task (Adam, softmax
+  cross-entropy, 1000 epochs, batch 100, lr 1e-3).
+
+A run *succeeds* when :func:`cnnmath.relu.extract` says the extraction is complete, the inferred
+architecture equals the true one, and ``max|f − f̂| / max|f| ≤ 1e-9`` on 10⁴ ``N(0, I)`` inputs
+(white-box check after the run). A run the extractor calls complete that fails the check is a
+*silent wrong answer* and is counted apart. Bits = ``−log2`` of the largest canonical parameter
+error (:func:`cnnmath.relu.align.parameter_error`). One thread.
+
+Usage: ``python benchmarks/relu_sweep.py --cls two --seeds 30``
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from cnnmath.book.bench import record
+from cnnmath.relu import Oracle, extract
+from cnnmath.relu import align as ra
+from cnnmath.relu.nets import memorization_data, random_relu_net, train_relu_net
+
+CLASSES = ("two", "three", "memo")
+
+
+def network(cls: str, seed: int):
+    """The network of class ``cls`` for ``seed`` (and a note: the train accuracy of ``memo``)."""
+    rng = np.random.default_rng(seed)
+    if cls == "two":
+        sizes = (int(rng.integers(10, 21)), *map(int, rng.integers(10, 41, size=2)), 1)
+        return random_relu_net(sizes, rng), ""
+    if cls == "three":
+        return random_relu_net((10, *map(int, rng.integers(10, 21, size=3)), 1), rng), ""
+    w = int(rng.integers(10, 21))
+    x, y = memorization_data(rng)
+    net, acc = train_relu_net(random_relu_net((10, w, w, 2), rng), x, y, epochs=1000, seed=seed)
+    return net, f"train acc {acc:.3f}"
+
+
+def run(cls: str, seed: int) -> list:
+    net, note = network(cls, seed)
+    oracle = Oracle(net, net.sizes[0])
+    start = time.process_time()
+    ex = extract(oracle, np.random.default_rng(10_000 + seed))
+    seconds = time.process_time() - start
+    x = np.random.default_rng(20_000 + seed).normal(size=(10_000, net.sizes[0]))
+    fid = ra.fidelity(net, ex.net, x)["max_rel"] if ex.net is not None else float("inf")
+    err = ra.parameter_error(net, ex.net) if ex.net is not None else float("inf")
+    exact = ex.net is not None and ex.net.sizes == net.sizes and fid <= 1e-9
+    arch = "-".join(map(str, ex.architecture))
+    return ["-".join(map(str, net.sizes)), seed, arch, ex.complete, bool(ex.complete and exact),
+            bool(ex.complete and not exact), f"{fid:.1e}", round(float(-np.log2(err)), 1) if err > 0 else 52.0,
+            round(float(np.log2(oracle.n_queries)), 2), round(seconds, 1),
+            "; ".join(ex.problems)[:200] + (f" ({note})" if note else "")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cls", choices=CLASSES, required=True)
+    parser.add_argument("--seeds", type=int, default=30)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    rows = []
+    for seed in range(args.seeds):  # the record is rewritten after every seed (long sweeps)
+        rows.append(run(args.cls, seed))
+        write(args.cls, args.seeds, rows)
+
+
+def write(cls: str, seeds: int, rows: list) -> None:
+    """Record the rows so far with their summary."""
+    ok = [r for r in rows if r[4]]
+    silent = sum(r[5] for r in rows)
+    def spread(col: int, fmt: str) -> str:
+        v = np.array([float(r[col]) for r in ok])
+        return f"median {np.median(v):{fmt}} (range {v.min():{fmt}}–{v.max():{fmt}})" if len(v) else "n/a"
+    summary = (f"{len(ok)}/{len(rows)} complete and exact; {silent} silent wrong answers"
+               f" (complete claimed, check failed). Over the exact runs: fidelity {spread(6, '.1e')},"
+               f" bits {spread(7, '.1f')}, log2 queries {spread(8, '.2f')}, CPU s {spread(9, '.0f')}.")
+    record(f"relu_sweep_{cls}", f"ReLU extraction success rate, class '{cls}' ({len(rows)} of {seeds} seeds)",
+           ["network", "seed", "inferred", "complete", "exact", "silent wrong", "max rel error",
+            "bits", "log2 queries", "CPU s", "problems reported"], rows, summary=summary,
+           notes=__doc__.split("\n\n")[1])
+
+
+if __name__ == "__main__":
+    main()
