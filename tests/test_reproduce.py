@@ -258,8 +258,29 @@ raise SystemExit(reproduce.main(sys.argv[2:]))
 """
 
 
-@pytest.mark.parametrize("signum,rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(pid):
+            found.append(int(status.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum,rc", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGKILL, -9)])
 def test_a_signal_mid_notebook_ends_with_one_line_and_no_debris(tmp_path, make_toy, signum, rc) -> None:
+    """Ctrl-C and SIGTERM: one line, status 128 + signal; even SIGKILL leaves no kernel running."""
     project = toy(make_toy, tmp_path)
     runner = subprocess.Popen(
         [sys.executable, "-c", RUNNER, str(project), "toy/fig01", "--output-dir", "book", "-p", "sleep", "60"],
@@ -269,14 +290,20 @@ def test_a_signal_mid_notebook_ends_with_one_line_and_no_debris(tmp_path, make_t
     while not (project / "_runs" / "kernels.log").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     time.sleep(3)  # the kernel is in the notebook's cells
+    kernels = children(runner.pid)
+    assert kernels, "no kernel started"
     runner.send_signal(signum)
     _, err = runner.communicate(timeout=60)
     name = signal.Signals(signum).name
     assert runner.returncode == rc
-    assert err.strip().splitlines() == [
+    assert err.strip().splitlines() == ([] if signum == signal.SIGKILL else [
         f"interrupted ({name}): the notebooks not yet written are as they were; no temporary file is left"
-    ]
+    ])
     assert written(project) == []
+    deadline = time.monotonic() + 20
+    while any(alive(k) for k in kernels) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(k) for k in kernels), "a kernel outlived its runner"
 
 
 def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path) -> None:

@@ -214,10 +214,21 @@ def clean_notebook(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
+def _die_with_parent() -> None:
+    """In the kernel's process, before it starts (Linux): be sent SIGTERM when the runner dies,
+    even by SIGKILL, so that no kernel outlives its runner."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _kernel_manager(log: Path) -> type:
     """A kernel manager whose kernels write their own stderr (start-up warnings, the traceback of
-    a kernel that is shut down mid-cell) to ``log`` instead of the runner's terminal; what a cell
-    prints is captured in the notebook either way."""
+    a kernel that is shut down mid-cell) to ``log`` instead of the runner's terminal (what a cell
+    prints is captured in the notebook either way), and end when the runner does."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LoggedKernelManager(AsyncKernelManager):
@@ -225,6 +236,8 @@ def _kernel_manager(log: Path) -> type:
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "ab") as stream:
                 kw["stderr"] = stream
+                if sys.platform == "linux":
+                    kw["preexec_fn"] = _die_with_parent
                 await super()._async_launch_kernel(kernel_cmd, **kw)
 
     return LoggedKernelManager
