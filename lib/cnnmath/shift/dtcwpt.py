@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from cnnmath.shift import polyphase
 
 __all__ = [
     "QSHIFT_A_H0A",
@@ -115,13 +116,31 @@ def _check_levels(J: int, name: str = "J") -> None:
         raise ValueError(f"{name} must be an int ≥ 1, got {J!r}")
 
 
-def _check_input(x: torch.Tensor, multiple: int) -> None:
+def _check_input(x: torch.Tensor) -> None:
     if not isinstance(x, torch.Tensor) or x.dim() != 3:
         raise ValueError(f"x must be a tensor (B, H, W), got {getattr(x, 'shape', type(x))}")
     if x.dtype not in _DTYPES:
         raise ValueError(f"x.dtype must be float32 or float64, got {x.dtype}")
-    if x.shape[-1] % multiple or x.shape[-2] % multiple:
-        raise ValueError(f"x's height and width must be multiples of {multiple}, got {tuple(x.shape)}")
+    if min(x.shape[-2:]) < 1:
+        raise ValueError(f"x's height and width must be ≥ 1, got {tuple(x.shape)}")
+
+
+def _pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    """Extend ``(B, H, W)`` at the bottom and right to multiples of ``multiple``, symmetrically.
+
+    Half-sample symmetric extension (``x[H + k] = x[H - 1 - k]``, repeated as needed), as the
+    peers do for sizes their decimation cannot split; the inverses crop it away.
+    """
+    H, W = x.shape[-2:]
+    ph, pw = -H % multiple, -W % multiple
+    if ph == 0 and pw == 0:
+        return x
+
+    def sym(n: int, pad: int) -> torch.Tensor:
+        k = torch.arange(n + pad, device=x.device) % (2 * n)
+        return torch.where(k < n, k, 2 * n - 1 - k)
+
+    return x.index_select(-2, sym(H, ph)).index_select(-1, sym(W, pw))
 
 
 def _bank(labels: list[str], repeat: int = 1) -> np.ndarray:
@@ -135,69 +154,38 @@ def _children(labels: list[str]) -> list[str]:
     return [child for label in labels for child in _CHILDREN[label]]
 
 
-def _weights(bank: np.ndarray, axis: int, like: torch.Tensor) -> torch.Tensor:
-    C, _, L = bank.shape
-    w = torch.as_tensor(bank.reshape(2 * C, 1, L), dtype=like.dtype, device=like.device)
-    return w.unsqueeze(2) if axis == -1 else w.unsqueeze(3)
+# The first stage of both trees filters the same input: one bank of four filters
+# (low a, high a, low b, high b) applied once, trees stacked as channels.
+_ROOTS = ["root1", "root2"]
 
 
-def _wrap(x: torch.Tensor, axis: int, left: int, right: int) -> torch.Tensor:
-    """Periodic padding of ``axis``: ``left`` samples from the end before, ``right`` from the start after."""
-    n = x.shape[axis]
-    if left <= n and right <= n:
-        return torch.cat([x.narrow(axis, n - left, left), x, x.narrow(axis, 0, right)], dim=axis)
-    idx = (torch.arange(-left, n + right, device=x.device)) % n
-    return x.index_select(axis % x.dim(), idx)
+def _root_bank(groups: int) -> np.ndarray:
+    """``(groups, 4, 12)``: the first-stage filters of trees a and b, for each group."""
+    return np.repeat(_bank(_ROOTS).reshape(1, 4, -1), groups, axis=0)
 
 
-def _analysis(x: torch.Tensor, bank: np.ndarray, axis: int, stride: int) -> torch.Tensor:
-    """One periodic two-channel analysis stage of every channel of ``x`` along ``axis``.
+def _stage(x: torch.Tensor, bank: np.ndarray, axis: int, undecimated: bool = False) -> torch.Tensor:
+    """One analysis stage along ``axis`` (:func:`polyphase.analyse`), decimated or not.
 
-    ``x`` is ``(N, C, H, W)``, ``axis`` -1 (x) or -2 (y), ``bank`` ``(C, 2, L)`` the (low, high)
-    filters of each channel. Channel ``2c + k`` of the result is
-    ``y[i] = Σ_t x_c[(s·i + t - L/2) mod n] bank[c, k, t]`` along ``axis`` (a grouped, strided
-    cross-correlation), so that axis shrinks to ``n / stride``.
+    Decimated x-stages return the blocked view that the following y-stage (``axis = -3``) reads
+    without a copy. Undecimated, both polyphase components are computed (delays 0 and 1) and
+    interleaved.
     """
-    C, L = bank.shape[0], bank.shape[-1]
-    step = (1, stride) if axis == -1 else (stride, 1)
-    return F.conv2d(_wrap(x, axis, L // 2, L // 2 - 1), _weights(bank, axis, x), stride=step, groups=C)
+    offset = bank.shape[-1] // 2
+    if not undecimated:
+        return polyphase.analyse(x, bank, offset, axis, blocked=axis == -1)
+    K = bank.shape[1]
+    y = polyphase.analyse(x, np.repeat(bank, 2, axis=1), offset, axis, (0, 1) * K)  # (B, G, (k, phase), ·, ·)
+    B, G, _, a, c = y.shape
+    y = y.view(B, G, K, 2, a, c)
+    if axis == -1:
+        return y.permute(0, 1, 2, 4, 5, 3).reshape(B, G, K, a, 2 * c)
+    return y.transpose(3, 4).reshape(B, G, K, 2 * a, c)
 
 
-def _synthesis(y: torch.Tensor, bank: np.ndarray, axis: int) -> torch.Tensor:
-    """Adjoint of a stride-2 :func:`_analysis`, ``(N, 2C, ·, ·)`` → ``(N, C, ·, ·)``.
-
-    Each (low, high) bank is orthonormal, so the adjoint is also the inverse.
-    """
-    C, L = bank.shape[0], bank.shape[-1]
-    n = 2 * y.shape[axis]
-    step = (1, 2) if axis == -1 else (2, 1)
-    xp = F.conv_transpose2d(y, _weights(bank, axis, y), stride=step, groups=C)
-    idx = (torch.arange(xp.shape[axis], device=y.device) - L // 2) % n
-    shape = list(xp.shape)
-    shape[axis] = n
-    return torch.zeros(shape, dtype=y.dtype, device=y.device).index_add_(axis % 4, idx, xp)
-
-
-def _packets(x: torch.Tensor, labels: list[str], J: int, axis: int, last_stride: int = 2) -> torch.Tensor:
-    """Full J-level packet tree along ``axis`` of each channel, channel ``c`` rooted at ``labels[c]``.
-
-    ``(N, C, H, W)`` → ``(N, C·2^J, ·, ·)``, channels ``(c, packet)`` with packets in natural
-    (Paley) order; the last stage has stride ``last_stride``.
-    """
-    for j in range(J):
-        x = _analysis(x, _bank(labels), axis, last_stride if j == J - 1 else 2)
-        labels = _children(labels)
-    return x
-
-
-def _packets_adjoint(y: torch.Tensor, labels: list[str], J: int, axis: int) -> torch.Tensor:
-    """Inverse of :func:`_packets` (stride 2): ``(N, C·2^J, ·, ·)`` → ``(N, C, ·, ·)``."""
-    levels = [labels]
-    for _ in range(J - 1):
-        levels.append(_children(levels[-1]))
-    for parents in reversed(levels):
-        y = _synthesis(y, _bank(parents), axis)
-    return y
+def _unstage(y: torch.Tensor, bank: np.ndarray, axis: int) -> torch.Tensor:
+    """Adjoint (= inverse for an orthonormal bank) of a decimated :func:`_stage`."""
+    return polyphase.synthesise(y, bank, bank.shape[-1] // 2, axis)
 
 
 def band_order(J: int) -> np.ndarray:
@@ -302,13 +290,41 @@ def _signs(J: int, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(_analytic_signs(J), dtype=like.real.dtype, device=like.device)
 
 
+def _packet_banks(J: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per stage, the (x, y) banks of the alternating packet tree: x-stage then y-stage.
+
+    Stage 1 applies both trees' first-stage filters to one input (four channels per axis); a
+    later stage splits every channel ``(…, x_j, y_j)`` with the children of its node's filter.
+    """
+    banks = [(_root_bank(1), _root_bank(4))]
+    first = _children(_ROOTS)
+    gx = [label for label in first for _ in first]  # groups (x1, y1): x leaf, then y leaf
+    gy = [label for _ in first for label in first]
+    for _ in range(1, J):
+        banks.append((_bank(gx), _bank(gy, repeat=2)))
+        gx, gy = _children(gx), [label for label in gy for _ in range(2)]  # groups (…, x_j)
+        gx, gy = [label for label in gx for _ in range(2)], _children(gy)  # groups (…, x_j, y_j)
+    return banks
+
+
+def _interleaved_to_trees(J: int) -> list[int]:
+    """Axis permutation from ``(B, x1, y1, x2, y2, …, xJ, yJ, h, w)`` (``x1 = (t_x, b_x1)``, sizes
+    2, 2, 2, 2, then 2 per later stage) to ``(B, t_x, b_x1 … b_xJ, t_y, b_y1 … b_yJ, h, w)``."""
+    later = range(2, J + 1)
+    xs = [5 + 2 * (j - 2) for j in later]
+    ys = [6 + 2 * (j - 2) for j in later]
+    n = 5 + 2 * (J - 1)
+    return [0, 1, 2, *xs, 3, 4, *ys, n, n + 1]
+
+
 def dtcwpt2(x: torch.Tensor, J: int, last_stride: int = 2) -> torch.Tensor:
     """2-D dual-tree complex wavelet packet transform (App. B, (B.5)-(B.6)), periodic boundary.
 
     Parameters
     ----------
     x : Tensor, ``(B, H, W)`` float32/float64
-        Images; ``H, W`` multiples of ``2^J``.
+        Images of any size: sizes that are not multiples of ``2^J`` are extended symmetrically at
+        the bottom and right to the next multiple (:func:`idtcwpt2` crops it away).
     J : int
         Number of stages (the paper uses J = 2 and 3).
     last_stride : {2, 1}
@@ -319,7 +335,12 @@ def dtcwpt2(x: torch.Tensor, J: int, last_stride: int = 2) -> torch.Tensor:
     -------
     Tensor, ``(B, 2, 2^J, 2^J, H', W')`` complex
         Axis 1: orientation (0: ``θ_x > 0`` "↗", 1: ``θ_x < 0`` "↘"); axes 2-3: bands
-        ``(k_y, k_x)``; ``H' = H / 2^J`` (or ``H / 2^{J-1}`` when ``last_stride = 1``).
+        ``(k_y, k_x)``; ``H' = ⌈H / 2^J⌉`` (twice that when ``last_stride = 1``).
+
+    Notes
+    -----
+    The x and y stages alternate (the packet trees of the two axes commute), each one
+    batched matrix product that computes only the kept samples (:mod:`cnnmath.shift.polyphase`).
 
     Examples
     --------
@@ -330,23 +351,29 @@ def dtcwpt2(x: torch.Tensor, J: int, last_stride: int = 2) -> torch.Tensor:
     _check_levels(J)
     if last_stride not in (1, 2):
         raise ValueError(f"last_stride must be 1 or 2, got {last_stride!r}")
-    _check_input(x, 2**J)
+    _check_input(x)
     P, B = 2**J, x.shape[0]
-    roots = ["root1", "root2"]
-    xs = _packets(x.unsqueeze(1).expand(-1, 2, -1, -1), roots, J, -1, last_stride)  # (B, (tx, px), H, w)
-    ys = _packets(xs.repeat_interleave(2, dim=1), roots * (2 * P), J, -2, last_stride)  # (tx, px, ty, py)
+    y = _pad_to(x, P).unsqueeze(1)  # (B, G, H, W)
+    for j, (bx, by) in enumerate(_packet_banks(J), start=1):
+        last = last_stride == 1 and j == J
+        y = _stage(y, bx, -1, last)  # (B, G, Kx, H, w), or blocked (B, G, Kx, H, ·, ·)
+        y = _stage(y, by, -3 if y.dim() == 6 else -2, last)  # (B, G·Kx, Ky, h, w)
+        y = y.flatten(1, 2)
+    h, w = y.shape[-2:]
+    t = y.reshape(B, *[2] * (2 + 2 * J), h, w).permute(_interleaved_to_trees(J)).reshape(B, 2, P, 2, P, h, w)
     band = torch.as_tensor(np.argsort(band_order(J)), device=x.device)
-    t = ys.reshape(B, 2, P, 2, P, *ys.shape[-2:]).index_select(2, band).index_select(4, band)
+    t = t.index_select(2, band).index_select(4, band)
     d = {"ab"[ty] + "ab"[tx]: t[:, tx, :, ty].transpose(1, 2) for tx in (0, 1) for ty in (0, 1)}
     s = _signs(J, x)
     return _combine(d, s, s)
 
 
-def idtcwpt2(z: torch.Tensor, J: int) -> torch.Tensor:
-    """Inverse of :func:`dtcwpt2` (decimated): ``idtcwpt2(dtcwpt2(x, J), J) == x``.
+def idtcwpt2(z: torch.Tensor, J: int, size: tuple[int, int] | None = None) -> torch.Tensor:
+    """Inverse of :func:`dtcwpt2` (decimated): ``idtcwpt2(dtcwpt2(x, J), J, x.shape[-2:]) == x``.
 
     Since the frame is tight with bound 8, this is also ``Aᵀ z / 8`` on the range of ``A``.
-    ``z`` is ``(B, 2, 2^J, 2^J, h, w)`` complex; returns ``(B, 2^J h, 2^J w)``.
+    ``z`` is ``(B, 2, 2^J, 2^J, h, w)`` complex; returns ``(B, 2^J h, 2^J w)``, cropped to
+    ``size = (H, W)`` when given (the original size of an image :func:`dtcwpt2` extended).
     """
     _check_levels(J)
     P = 2**J
@@ -359,10 +386,21 @@ def idtcwpt2(z: torch.Tensor, J: int) -> torch.Tensor:
     nat = torch.as_tensor(band_order(J), device=z.device)
     t = t.index_select(2, nat).index_select(4, nat)
     B, h, w = z.shape[0], z.shape[-2], z.shape[-1]
-    roots = ["root1", "root2"]
-    xs = _packets_adjoint(t.reshape(B, 4 * P * P, h, w), roots * (2 * P), J, -2)  # (B, (tx, px, ty), H, w)
-    xs = xs.reshape(B, 2 * P, 2, P * h, w).sum(2)
-    return _packets_adjoint(xs, roots, J, -1).sum(1) / 4
+    perm = _interleaved_to_trees(J)
+    y = t.reshape(B, *[2] * (2 + 2 * J), h, w).permute(np.argsort(perm).tolist()).reshape(B, -1, h, w)
+    for bx, by in reversed(_packet_banks(J)):
+        Ky, Kx = by.shape[1], bx.shape[1]
+        y = _unstage(y.view(B, -1, Ky, *y.shape[-2:]), by, -2)  # (B, G·Kx, H, w)
+        y = _unstage(y.view(B, -1, Kx, *y.shape[-2:]), bx, -1)  # (B, G, H, W)
+    x = y[:, 0] / 4
+    return x if size is None else _crop(x, size)
+
+
+def _crop(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    H, W = size
+    if H > x.shape[-2] or W > x.shape[-1]:
+        raise ValueError(f"size must fit in the reconstruction {tuple(x.shape[-2:])}, got {size}")
+    return x[..., :H, :W]
 
 
 def dtcwpt_filters(J: int) -> tuple[np.ndarray, np.ndarray]:
@@ -421,22 +459,27 @@ def energy_concentration(kernels: np.ndarray, kappa: float, n_fft: int = 256) ->
 class DtcwtPyramid:
     """Output of :func:`dtcwt2`: real low-pass maps of the four trees and complex high-passes.
 
-    ``lowpass``: ``(B, 4, H/2^J, W/2^J)`` (trees aa, ab, ba, bb, rows then columns);
-    ``highpasses[j]``: ``(B, 6, H/2^{j+1}, W/2^{j+1})`` complex, sub-bands
-    (LH ↗, LH ↘, HL ↗, HL ↘, HH ↗, HH ↘), L/H = low/high-pass along (y, x).
+    ``lowpass``: ``(B, 4, H'/2^J, W'/2^J)`` (trees aa, ab, ba, bb, rows then columns);
+    ``highpasses[j]``: ``(B, 6, H'/2^{j+1}, W'/2^{j+1})`` complex, sub-bands
+    (LH ↗, LH ↘, HL ↗, HL ↘, HH ↗, HH ↘), L/H = low/high-pass along (y, x); ``size``: the
+    input's ``(H, W)`` (``H', W'``: the next multiples of ``2^J``).
     """
 
     lowpass: torch.Tensor
     highpasses: tuple[torch.Tensor, ...]
+    size: tuple[int, int]
 
 
 _TREES = ("aa", "ab", "ba", "bb")  # (rows tree, columns tree)
+_SUBBANDS = ((0, 1), (1, 0), (1, 1))  # (y band, x band) of LH, HL, HH
 
 
-def _signs_wavelet(j: int) -> tuple[float, float]:
-    """Analyticity signs of the level-j 1-D low-pass and high-pass complex filters."""
+def _signs_wavelet(j: int, like: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sub-band (LH, HL, HH), the signs ``s_y``, ``s_x`` of the level-j analytic filters, and their product."""
     s = _analytic_signs(j)
-    return s[0], s[1]
+    sy = np.array([s[by] for by, _ in _SUBBANDS])
+    sx = np.array([s[bx] for _, bx in _SUBBANDS])
+    return sy, sx, sy * sx
 
 
 def _wavelet_labels(J: int) -> list[tuple[list[str], list[str]]]:
@@ -450,12 +493,81 @@ def _wavelet_labels(J: int) -> list[tuple[list[str], list[str]]]:
     return out
 
 
+def _level(low: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+    """One DT-CWT level: ``(B, 4, H, W)`` trees' low-passes (or ``(B, 1, H, W)`` image at j = 1)
+    → ``(B, t_y, t_x, b_x, b_y, H/2, W/2)`` (a view: trees, then x and y bands)."""
+    B = low.shape[0]
+    if j == 1:  # one input, both trees' filters at once
+        y = _stage(_stage(low, _root_bank(1), -1), _root_bank(4), -3)  # (B, (tx, bx), (ty, by), h, w)
+        return y.view(B, 2, 2, 2, 2, *y.shape[-2:]).permute(0, 3, 1, 2, 4, 5, 6)
+    y = _stage(_stage(low, _bank(lx), -1), _bank(ly, repeat=2), -3)  # (B, (tree, bx), by, h, w)
+    return y.view(B, 2, 2, 2, 2, *y.shape[-2:])
+
+
+def _unlevel(r: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+    """Inverse of :func:`_level` (before the sum over the trees at j = 1); ``r`` from :func:`_trees`."""
+    B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    if j == 1:
+        r = r.permute(0, 2, 3, 1, 4, 5, 6).reshape(B, 4, 4, h, w)  # a view: _trees stored it so
+        y = _unstage(r, _root_bank(4), -2)  # (B, (tx, bx), H, w)
+        return _unstage(y.view(B, 1, 4, 2 * h, w), _root_bank(1), -1)  # (B, 1, H, W)
+    y = _unstage(r.reshape(B, 8, 2, h, w), _bank(ly, repeat=2), -2)  # (B, (tree, bx), H, w)
+    return _unstage(y.view(B, 4, 2, 2 * h, w), _bank(lx), -1)  # (B, 4, H, W)
+
+
+def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: torch.Tensor) -> torch.Tensor:
+    """``out ← sa·a + sb·b`` for signs ``sa, sb`` ∈ {±1}, in one pass where possible."""
+    if sa > 0:
+        return torch.add(a, b, alpha=sb, out=out)
+    if sb > 0:
+        return torch.sub(b, a, out=out)
+    return torch.add(a, b, out=out).neg_()
+
+
+def _highs(r: torch.Tensor, j: int) -> torch.Tensor:
+    """Complex sub-bands (B.6) of one level, ``(B, t_y, t_x, b_x, b_y, h, w)`` → ``(B, 6, h, w)``."""
+    B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    sy, sx, sxy = _signs_wavelet(j, r)
+    re = torch.empty(B, 3, 2, h, w, dtype=r.dtype, device=r.device)
+    im = torch.empty_like(re)
+    for i, (by, bx) in enumerate(_SUBBANDS):
+        aa, ab, ba, bb = r[:, 0, 0, bx, by], r[:, 0, 1, bx, by], r[:, 1, 0, bx, by], r[:, 1, 1, bx, by]
+        _signed_sum(aa, 1, bb, -sxy[i], re[:, i, 0])
+        _signed_sum(aa, 1, bb, sxy[i], re[:, i, 1])
+        _signed_sum(ba, sy[i], ab, sx[i], im[:, i, 0])
+        _signed_sum(ba, sy[i], ab, -sx[i], im[:, i, 1])
+    return torch.complex(re, im).flatten(1, 2)
+
+
+def _trees(low: torch.Tensor, high: torch.Tensor, j: int) -> torch.Tensor:
+    """Inverse of :func:`_highs` with the low-passes, times 2: the ``(B, t_y, t_x, b_x, b_y, h, w)``
+    real trees, stored in the order :func:`_unlevel` reads (``(t_x, b_x, t_y, b_y)`` at j = 1).
+
+    ``low`` is the trees' low-pass times 2 as well (the factor is divided out once, at the end).
+    """
+    B, h, w = high.shape[0], high.shape[-2], high.shape[-1]
+    z = torch.view_as_real(high.view(B, 3, 2, h, w))
+    sy, sx, sxy = _signs_wavelet(j, low)
+    store = torch.empty(B, 2, 2, 2, 2, h, w, dtype=low.dtype, device=low.device)
+    r = store.permute(0, 3, 1, 2, 4, 5, 6) if j == 1 else store
+    r[:, :, :, 0, 0] = low.view(B, 2, 2, h, w)
+    for i, (by, bx) in enumerate(_SUBBANDS):
+        ne_re, ne_im, se_re, se_im = z[:, i, 0, ..., 0], z[:, i, 0, ..., 1], z[:, i, 1, ..., 0], z[:, i, 1, ..., 1]
+        torch.add(ne_re, se_re, out=r[:, 0, 0, bx, by])
+        _signed_sum(se_re, sxy[i], ne_re, -sxy[i], r[:, 1, 1, bx, by])
+        _signed_sum(ne_im, sy[i], se_im, sy[i], r[:, 1, 0, bx, by])
+        _signed_sum(ne_im, sx[i], se_im, -sx[i], r[:, 0, 1, bx, by])
+    return r
+
+
 def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
     """2-D dual-tree complex wavelet transform with the paper's filters, J levels, periodic.
 
     Only the low-pass node is split at each level (Kingsbury's DT-CWT); each level gives six
     complex oriented sub-bands, products of 1-D complex scaling functions and wavelets (B.6).
-    ``x`` is ``(B, H, W)`` float with ``H, W`` multiples of ``2^J``.
+    ``x`` is ``(B, H, W)`` float of any size (extended symmetrically to multiples of ``2^J``,
+    cropped back by :func:`idtcwt2`). Each level is two batched matrix products that compute
+    only the kept samples, both trees at once (:mod:`cnnmath.shift.polyphase`).
 
     Examples
     --------
@@ -464,35 +576,47 @@ def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
     ((2, 4, 4, 4), [(2, 6, 16, 16), (2, 6, 8, 8), (2, 6, 4, 4)])
     """
     _check_levels(J)
-    _check_input(x, 2**J)
-    low = x.unsqueeze(1).expand(-1, 4, -1, -1)
+    _check_input(x)
+    xp = _pad_to(x, 2**J)
+    size = (x.shape[-2], x.shape[-1])
+    c = _chunk(xp)
+    if c < len(xp):  # a few images at a time: the working set stays in cache
+        parts = [_dtcwt2(xp[i : i + c], J) for i in range(0, len(xp), c)]
+        highs = tuple(torch.cat([p[1][j] for p in parts]) for j in range(J))
+        return DtcwtPyramid(torch.cat([p[0] for p in parts]), highs, size)
+    return DtcwtPyramid(*_dtcwt2(xp, J), size)
+
+
+_CHUNK_PIXELS = 2 * 256 * 256
+
+
+def _chunk(x: torch.Tensor) -> int:
+    """Images per call: about :data:`_CHUNK_PIXELS` pixels (at least one image)."""
+    return max(1, _CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]))
+
+
+def _dtcwt2(x: torch.Tensor, J: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    low = x.unsqueeze(1)
     highs = []
     for j, (lx, ly) in enumerate(_wavelet_labels(J), start=1):
-        xs = _analysis(low, _bank(lx), -1, 2)  # (B, (tree, kx), H, w)
-        ys = _analysis(xs, _bank(ly, repeat=2), -2, 2)  # (B, (tree, kx, ky), h, w)
-        r = ys.reshape(x.shape[0], 4, 2, 2, *ys.shape[-2:])
-        sub = {t: r[:, i].transpose(1, 2) for i, t in enumerate(_TREES)}  # (B, ky, kx, h, w)
-        s = torch.as_tensor(_signs_wavelet(j), dtype=x.dtype, device=x.device)
-        z = _combine(sub, s, s)  # (B, 2, 2, 2, h, w): orientation, y band, x band
-        # sub-bands (y, x) = (0, 1), (1, 0), (1, 1), each as (↗, ↘)
-        highs.append(z.flatten(2, 3)[:, :, 1:].transpose(1, 2).reshape(x.shape[0], 6, *z.shape[-2:]))
-        low = r[:, :, 0, 0]
-    return DtcwtPyramid(low, tuple(highs))
+        r = _level(low, j, lx, ly)
+        highs.append(_highs(r, j))
+        low = r[:, :, :, 0, 0].reshape(r.shape[0], 4, *r.shape[-2:])
+    return low, tuple(highs)
 
 
 def idtcwt2(pyramid: DtcwtPyramid) -> torch.Tensor:
-    """Inverse of :func:`dtcwt2`: ``idtcwt2(dtcwt2(x, J)) == x`` (tight frame, exact)."""
+    """Inverse of :func:`dtcwt2`: ``idtcwt2(dtcwt2(x, J)) == x`` (tight frame, exact), at ``pyramid.size``."""
     J = len(pyramid.highpasses)
     _check_levels(J, "len(pyramid.highpasses)")
-    low = pyramid.lowpass
-    for j, (lx, ly) in reversed(list(enumerate(_wavelet_labels(J), start=1))):
-        h = pyramid.highpasses[j - 1]
-        z = torch.zeros(h.shape[0], 2, 2, 2, *h.shape[-2:], dtype=h.dtype, device=h.device)
-        for i, (by, bx) in enumerate(((0, 1), (1, 0), (1, 1))):
-            z[:, 0, by, bx], z[:, 1, by, bx] = h[:, 2 * i], h[:, 2 * i + 1]
-        sub = _split(z, *2 * [torch.as_tensor(_signs_wavelet(j), dtype=low.dtype, device=h.device)])
-        r = torch.stack([sub[t].transpose(1, 2) for t in _TREES], 1)  # (B, tree, kx, ky, h, w)
-        r[:, :, 0, 0] = low
-        ys = _synthesis(r.reshape(r.shape[0], 16, *r.shape[-2:]), _bank(ly, repeat=2), -2)
-        low = _synthesis(ys, _bank(lx), -1)
-    return low.sum(1) / 4
+    c = _chunk(pyramid.highpasses[0]) * 4
+    B = pyramid.lowpass.shape[0]
+    parts = [_idtcwt2(pyramid.lowpass[i : i + c], [h[i : i + c] for h in pyramid.highpasses]) for i in range(0, B, c)]
+    return _crop(parts[0] if len(parts) == 1 else torch.cat(parts), pyramid.size)
+
+
+def _idtcwt2(lowpass: torch.Tensor, highpasses: list[torch.Tensor]) -> torch.Tensor:
+    low = 2 * lowpass  # every tree coefficient is carried times 2 (see _trees)
+    for j, (lx, ly) in reversed(list(enumerate(_wavelet_labels(len(highpasses)), start=1))):
+        low = _unlevel(_trees(low, highpasses[j - 1], j), j, lx, ly)
+    return low[:, 0] / 8
