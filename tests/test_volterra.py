@@ -249,11 +249,20 @@ def test_perturbation_expectation_is_the_trace_of_the_linear_map(order: int, siz
 
 @pytest.mark.parametrize("period", [2, 4, 7])
 def test_annihilated_signal_is_killed_by_the_ones_filter_and_spans_period_minus_one(period: int) -> None:
-    x = conv.annihilated_signal(period, 40, np.random.default_rng(period))
+    x = conv.annihilated_signal(np.ones(period), 40, np.random.default_rng(period))
     assert np.abs(np.convolve(x, np.ones(period), "valid")).max() < 1e-12
+    assert np.allclose(x[period:], x[:-period]) and abs(x[:period].sum()) < 1e-12
     windows = np.lib.stride_tricks.sliding_window_view(x, 12)
     assert conv.numerical_rank(windows) == period - 1
     assert conv.numerical_rank(np.zeros((3, 3))) == 0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_annihilated_signal_of_any_kernel_has_zero_correlation(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    kernel = rng.uniform(0.5, 1.5, 5) * rng.choice([-1, 1], 5)
+    x = conv.annihilated_signal(kernel, 30, rng)
+    assert np.abs(np.correlate(x, kernel, "valid")).max() < 1e-9 * np.abs(x).max()
 
 
 @pytest.mark.parametrize(

@@ -345,17 +345,25 @@ def perturbation_expectation(x: torch.Tensor, y: torch.Tensor, order: int, size:
     return float((ny**order + nx**order - 2 * cross**order).sum() / size**order)
 
 
-def annihilated_signal(period: int, length: int, rng: np.random.Generator) -> np.ndarray:
-    """A random signal killed by the all-ones filter of length ``period`` (zero-sum, ``period``-periodic).
+def annihilated_signal(kernel: np.ndarray, length: int, rng: np.random.Generator) -> np.ndarray:
+    r"""A random signal whose valid correlation with ``kernel`` vanishes: :math:`\sum_i k[i]\, x[t+i] = 0`.
 
-    Such signals span a space of dimension ``period - 1``; used for the rank-after-convolution
-    figure (``zero_conv_signal_1d`` in the authors' code, reconstructed from its use).
+    The generator of the authors' ``conv_zero.zero_conv_signal_1d`` (credited; re-implemented): the
+    first ``K − 1`` samples are drawn from :math:`N(0, 1)`, each next one is solved from the equation
+    :math:`x[t+K-1] = -\sum_{i<K-1} k[i]\, x[t+i] / k[K-1]`. For the all-ones filter of length
+    ``K`` this gives a zero-sum, ``K``-periodic signal; such signals span a space of dimension
+    ``K − 1`` (used for the rank-after-convolution figure).
     """
-    if period < 2:
-        raise ValueError(f"period must be >= 2, got {period!r}")
-    pattern = rng.standard_normal(period)
-    pattern -= pattern.mean()
-    return np.resize(pattern, length)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if kernel.ndim != 1 or len(kernel) < 2 or kernel[-1] == 0:
+        raise ValueError(f"kernel must be 1-D, of length >= 2, with a non-zero last tap; got {kernel!r}")
+    if length < len(kernel):
+        raise ValueError(f"length must be >= the kernel length {len(kernel)}, got {length!r}")
+    x = np.zeros(length)
+    x[: len(kernel) - 1] = rng.standard_normal(len(kernel) - 1)
+    for t in range(length - len(kernel) + 1):
+        x[t + len(kernel) - 1] = -(kernel[:-1] @ x[t : t + len(kernel) - 1]) / kernel[-1]
+    return x
 
 
 def numerical_rank(matrix: np.ndarray | torch.Tensor, rtol: float = 1e-10) -> int:

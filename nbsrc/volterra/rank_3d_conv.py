@@ -11,9 +11,9 @@
 # ---
 
 # %% [markdown]
-# # Fig. 17 (number inferred) — mode ranks of a 3-D convolution of Tucker tensors
+# # Mode ranks of a 3-D convolution of Tucker tensors
 #
-# *Figure number inferred*: the authors' code saves it as `oconv-rank-3D-conv`. A $28^3$ volume of
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code saves it as `oconv-rank-3D-conv`. A $28^3$ volume of
 # Tucker rank $(3, 2, 4)$ is convolved ("valid", `torch.conv3d`) with a $6^3$ kernel of Tucker
 # rank $(2, 4, 3)$, giving a $23^3$ volume. A 3-D convolution of $\sum a \otimes b \otimes c$ with
 # $\sum d \otimes e \otimes f$ is $\sum (a * d) \otimes (b * e) \otimes (c * f)$, so the mode-$k$
@@ -21,6 +21,8 @@
 # products $3 \cdot 2, 2 \cdot 4, 4 \cdot 3 = 6, 8, 12$ (generic factors). Checked by the singular
 # values of the three mode unfoldings, `n_trials` Gaussian draws (the code's uniform variant is not
 # repeated).
+#
+# **Scale.** The authors draw once; the book profile draws `n_trials` = 10 volumes, the `paper` profile 100 (sizes as the authors').
 
 # %% tags=["parameters"]
 seed = 0
@@ -79,7 +81,7 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig17.mode_ranks", kind="paper", ours=" ".join(map(str, found[0])), paper=" ".join(map(str, predicted)),
+claim("volterra.rank_3d_conv.mode_ranks", kind="paper", ours=" ".join(map(str, found[0])), paper=" ".join(map(str, predicted)),
       holds=all(f == predicted for f in found), condition="= products of the Tucker ranks in every draw",
       note=f"mode ranks of a {image_size}³ Tucker volume * {kernel_size}³ Tucker kernel, {n_trials} draws, first shown")
 
@@ -90,4 +92,4 @@ claim("volterra.fig17.mode_ranks", kind="paper", ours=" ".join(map(str, found[0]
 # mode — exactly, in every draw; the remaining singular values are rounding noise. The paper's
 # value listed in the claim is the rank its legend implies (6, 8, 12, from the ranks the authors'
 # code uses). Differences: ranks counted over `n_trials` draws instead of one plotted draw,
-# Gaussian factors only, figure number inferred.
+# Gaussian factors only, paper figure number not confirmed.

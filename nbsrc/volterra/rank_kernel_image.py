@@ -11,15 +11,17 @@
 # ---
 
 # %% [markdown]
-# # Fig. 15 (number inferred) — rank of a low-rank kernel convolved with a low-rank image
+# # Rank of a low-rank kernel convolved with a low-rank image
 #
-# *Figure number inferred*: the authors' code saves it as `oconv-rank-conv-kernel-image`. A
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code saves it as `oconv-rank-conv-kernel-image`. A
 # $7 \times 7$ kernel of rank $k$, $K = \sum_{j \le k} c_j d_j^\top$, convolved ("valid", as
 # `torch.conv2d` does) with a $32 \times 32$ image of rank $r$, $X = \sum_{i \le r} a_i b_i^\top$,
 # gives the $26 \times 26$ map $\sum_{i,j} (a_i * c_j)(b_i * d_j)^\top$: a sum of $k r$ outer
 # products, of rank $k r$ for generic factors (the 2-D case of the outer-convolution rank rule).
 # The authors' six $(k, r)$ pairs, `n_trials` draws each, Gaussian factors (the code's uniform
 # variant is not repeated).
+#
+# **Scale.** The authors draw one kernel and image per pair; the book profile draws `n_trials` = 50 per pair, the `paper` profile 1000 (sizes as the authors').
 
 # %% tags=["parameters"]
 seed = 0
@@ -74,7 +76,7 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 hits = sum(v == min(k * r, image_size - kernel_size + 1) for k, r in case_list for v in found[(k, r)])
-claim("volterra.fig15.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
+claim("volterra.rank_kernel_image.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
       condition="numerical rank = k r in every draw", note=f"{len(case_list)} (k, r) pairs of the authors' legend, {n_trials} draws each")
 
 # %% [markdown]
@@ -84,4 +86,4 @@ claim("volterra.fig15.rank", kind="check", ours=f"{hits}/{len(case_list) * n_tri
 # draw; the remaining singular values are rounding noise): low-rank kernels and low-rank inputs
 # keep a convolutional layer's output low-rank, the 2-D face of the outer-convolution rank rule.
 # Differences: ranks counted over `n_trials` draws instead of one plotted draw; Gaussian factors
-# only; figure number inferred.
+# only; paper figure number not confirmed.

@@ -11,9 +11,9 @@
 # ---
 
 # %% [markdown]
-# # Fig. 12 (number inferred) — what an outer convolution of all-ones kernels looks like
+# # What an outer convolution of all-ones kernels looks like
 #
-# *Figure number inferred*: the authors' code draws three pictures (`oconv-1d-2d`,
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code draws three pictures (`oconv-1d-2d`,
 # `oconv-2d-1d-1d`, `oconv-2d-2d-2d`) illustrating the outer convolution
 # $(G \circledast (H_1..H_m))[o_1..o_m] = \sum_i G[i] \prod_k H_k[o_k - i_k(1,..,1)]$ with
 # all-ones kernels of size 8: (a) $\mathbf 1_8 \circledast \mathbf 1_{8\times 8}$ (an order-1 kernel
@@ -23,6 +23,8 @@
 # as a $225 \times 225$ matrix. Each entry counts the index tuples that reach it, so the pictures
 # are exact integers; we check them against a direct accumulation of the shifted kernels and
 # against the closed-form support and total mass $\sum G \prod_k \sum H_k$. No randomness.
+#
+# **Scale.** Nothing is scaled down: the book profile draws the authors' three all-ones outer convolutions at their size.
 
 # %% tags=["parameters"]
 seed = 0
@@ -92,13 +94,13 @@ band = (size - 1) * size // 2
 expected_nnz = [(2 * size - 1) ** 2 - 2 * band, (2 * size - 1) ** 2, ((2 * size - 1) ** 2 - 2 * band) ** 2]
 expected_sum = [size * size**2, size**2 * size * size, size**2 * size**2 * size**2]
 same = all(np.array_equal(results[k], direct[k]) for k in cases)
-claim("volterra.fig12.direct", kind="check", ours="exact" if same else "differs", paper=None, holds=same,
+claim("volterra.outer_conv_support.direct", kind="check", ours="exact" if same else "differs", paper=None, holds=same,
       condition="outer_conv = direct accumulation, every entry", note="three all-ones outer convolutions (integers)")
 nnz = [np.count_nonzero(r) for r in results.values()]
-claim("volterra.fig12.support", kind="check", ours=" ".join(map(str, nnz)), paper=None, holds=nnz == expected_nnz,
+claim("volterra.outer_conv_support.support", kind="check", ours=" ".join(map(str, nnz)), paper=None, holds=nnz == expected_nnz,
       condition=f"= {' '.join(map(str, expected_nnz))}", note="non-zero entries of (a), (b), (c)")
 sums = [int(r.sum()) for r in results.values()]
-claim("volterra.fig12.mass", kind="check", ours=" ".join(map(str, sums)), paper=None, holds=sums == expected_sum,
+claim("volterra.outer_conv_support.mass", kind="check", ours=" ".join(map(str, sums)), paper=None, holds=sums == expected_sum,
       condition="= ΣG Π ΣH_k", note="total of (a), (b), (c)")
 
 # %% [markdown]
@@ -110,4 +112,4 @@ claim("volterra.fig12.mass", kind="check", ours=" ".join(map(str, sums)), paper=
 # weighted by the other block's band. The pictures are exact integer counts and match the direct
 # accumulation and the closed-form supports. Differences: our layout of the $15^4$ tensor (rows
 # $(o_{1a}, o_{2a})$, columns $(o_{1b}, o_{2b})$ of the two blocks' first and second axes) may differ
-# from the authors' reshape; colour map as theirs ('copper'); figure number inferred.
+# from the authors' reshape; colour map as theirs ('copper'); paper figure number not confirmed.

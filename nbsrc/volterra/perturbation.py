@@ -11,11 +11,11 @@
 # ---
 
 # %% [markdown]
-# # Fig. 10 (number inferred) — how an order-$n$ convolution reacts to a one-sample perturbation
+# # How an order-$n$ convolution reacts to a one-sample perturbation
 #
-# *Figure number inferred*: the authors' code draws the perturbed signals
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code draws the perturbed signals
 # (`perturbation-random-x-eps-{0.5,3}`) and box plots (`perturbation-boxplot-l2-norm-eps-{0.5,3}`);
-# we show both in one figure and call it Fig. 10. A signal $x \in \mathbb{R}^{32}$ is drawn from
+# we show both in one figure. A signal $x \in \mathbb{R}^{32}$ is drawn from
 # $N(0, I)$ and scaled to unit norm; $y = x$ except $y[16] = x[16] + \varepsilon$,
 # $\varepsilon \in \{0.5, 3\}$. For each order $n = 1..8$ we draw kernels $H_n \in \mathbb{R}^{5^n}$
 # from $N(0, I)$ scaled to unit norm (uniform on the sphere) and record
@@ -128,17 +128,17 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 worst_z = max(abs(v) for v in z_scores.values())
-claim("volterra.fig10.expectation", kind="check", ours=worst_z, paper=None, holds=bool(worst_z <= 4), fmt=".1f",
+claim("volterra.perturbation.expectation", kind="check", ours=worst_z, paper=None, holds=bool(worst_z <= 4), fmt=".1f",
       condition="max |z| ≤ 4 standard errors", note=f"MC mean of ‖Δ‖² vs the exact expectation, {len(z_scores)} cases, {n_draws} draws each")
 spread = max(np.abs(norms[1][e] - eps).max() for e, eps in enumerate(eps_list))
-claim("volterra.fig10.order1", kind="check", ours="< 1e-12" if spread < 1e-12 else spread, paper=None, holds=bool(spread < 1e-12),
+claim("volterra.perturbation.order1", kind="check", ours="< 1e-12" if spread < 1e-12 else spread, paper=None, holds=bool(spread < 1e-12),
       condition="≤ 1e-12", note="order 1: every kernel gives ‖Δ‖ = ε exactly (‖H‖ = 1)")
 medians = {eps: [np.median(norms[n][e]) for n in orders] for e, eps in enumerate(eps_list)}
 trend = {eps: "up" if np.all(np.diff(m) > 0) else "down" if np.all(np.diff(m) < 0) else "mixed" for eps, m in medians.items()}
 predicted = {eps: "up" if exact[(e, 2)] > exact[(e, 1)] else "down" for e, eps in enumerate(eps_list)}
-claim("volterra.fig10.trend", kind="check", ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()), paper=None, holds=trend == predicted,
+claim("volterra.perturbation.trend", kind="check", ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()), paper=None, holds=trend == predicted,
       condition="medians monotone in n, direction as the exact expectation", note="large perturbations grow with the order, small ones shrink")
-claim("volterra.fig10.direct", kind="check", ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch), paper=None, holds=max(mismatch) < 1e-12,
+claim("volterra.perturbation.direct", kind="check", ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch), paper=None, holds=max(mismatch) < 1e-12,
       condition="≤ 1e-12", note="window-power responses vs order_n_conv1d, relative, one kernel per order")
 
 # %% [markdown]

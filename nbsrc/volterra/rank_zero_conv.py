@@ -11,17 +11,21 @@
 # ---
 
 # %% [markdown]
-# # Fig. 14 (number inferred) — rank of an outer convolution with signals a filter annihilates
+# # Rank of an outer convolution with signals a filter annihilates
 #
-# *Figure number inferred*: the authors' code saves it as `oconv-rank-zero-convolution`. An
+# *Paper figure number not confirmed* (no readable source numbers it): the authors' code saves it as `oconv-rank-zero-convolution`. An
 # order-2 kernel $g \in \mathbb{R}^{9 \times 9}$ of rank $r$ is outer-convolved with two signals
 # $h_1, h_2 \in \mathbb{R}^{27}$, where $h_i$ is killed by the all-ones filter of length
-# $T_i + 1$ (a zero-sum, $(T_i+1)$-periodic signal, `conv.annihilated_signal`; such signals
-# span a space of dimension $T_i$). In the interior (rows and columns 9..25 of the $35 \times 35$
+# $T_i + 1$: the authors' generator (`zero_conv_signal_1d` in their `conv_zero.py`, credited;
+# `conv.annihilated_signal`): $T_i$ Gaussian samples, each next one solved so that every window of
+# $T_i + 1$ samples sums to zero — a zero-sum, $(T_i+1)$-periodic signal; such signals span a
+# space of dimension $T_i$. In the interior (rows and columns 9..25 of the $35 \times 35$
 # result, where every term of the sum is inside $h_i$'s support) the matrix is
 # $A(h_1)\, g\, A(h_2)^\top$ with $\operatorname{rank} A(h_i) = \min(T_i, 9)$, so its rank is
 # $\min(r, T_1, T_2)$ — the legend of the authors' figure. The authors' seven $(r, T_1, T_2)$
 # cases, `n_trials` Gaussian draws each (the code's uniform variant is not repeated).
+#
+# **Scale.** The authors draw one kernel per case; the book profile draws `n_trials` = 50 per case, the `paper` profile 1000 (sizes as the authors').
 
 # %% tags=["parameters"]
 seed = 0
@@ -57,7 +61,7 @@ def gaussian(*shape: int) -> torch.Tensor:
 def interior(r: int, t1: int, t2: int) -> torch.Tensor:
     """Crop [9:-9, 9:-9] of g ⊛ (h1, h2), g of rank r, h_i annihilated by ones(T_i + 1)."""
     g = gaussian(kernel_size, r) @ gaussian(r, kernel_size)
-    hs = [torch.tensor(conv.annihilated_signal(t + 1, signal_length, rng), device=dev) for t in (t1, t2)]
+    hs = [torch.tensor(conv.annihilated_signal(np.ones(t + 1), signal_length, rng), device=dev) for t in (t1, t2)]
     full = conv.outer_conv(g / g.norm(), [h / h.norm() for h in hs])
     return full[kernel_size:-kernel_size, kernel_size:-kernel_size]
 
@@ -80,7 +84,7 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 hits = sum(v == predicted[c] for c in case_list for v in found[c])
-claim("volterra.fig14.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
+claim("volterra.rank_zero_conv.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
       condition="numerical rank = min(r, T1, T2) in every draw", note=f"{len(case_list)} cases of the authors' legend, {n_trials} draws each")
 
 # %% [markdown]
@@ -88,7 +92,5 @@ claim("volterra.fig14.rank", kind="check", ours=f"{hits}/{len(case_list) * n_tri
 #
 # When the inputs of a layer live in the null space of a filter (here, zero-sum periodic
 # signals), the composed kernel loses rank: its interior has exactly $\min(r, T_1, T_2)$ non-zero
-# singular values in every draw, the others are rounding noise. Differences: the signals are our
-# reconstruction of the authors' `zero_conv_signal_1d` from its use (zero-sum periodic signals,
-# the general signal such a filter annihilates); we count ranks over `n_trials` draws and plot the
-# first; Gaussian draws only; figure number inferred.
+# singular values in every draw, the others are rounding noise. Differences: we count ranks over `n_trials` draws and plot the
+# first; Gaussian draws only; paper figure number not confirmed.
