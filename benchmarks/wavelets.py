@@ -208,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 1024])
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--max-pixels", type=int, default=16 * 1024**2, help="skip batches larger than this")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     if max(agree_dt) > 1e-12:
         raise SystemExit(f"dtcwt's filters or interior reconstruction are off by {max(agree_dt):.1e}")
     configs = [(t, dt, b, s) for t in args.threads for dt in (torch.float32, torch.float64)
-               for s in args.sizes for b in args.batches]
+               for s in args.sizes for b in args.batches if b * s * s <= args.max_pixels]
     rng = random.Random(0)
     runs = []
     for r in range(args.runs):
