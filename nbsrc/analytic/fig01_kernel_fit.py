@@ -130,8 +130,9 @@ for null in ("phase-randomised", "smooth noise"):
 # model them better than kernels with the same spectrum but random phase, and better than
 # smooth noise of the same roughness: the analytic families capture the *arrangement* of
 # natural first-layer kernels, not only their smoothness — the paper's Fig. 1 point, tested
-# against nulls. The MNIST kernels are the weaker stand-in (printed above beside their own
-# nulls): blob- and stroke-like, they are not the oriented kernels of the paper's figure. What
+# against nulls. The MNIST kernels (printed above beside their own nulls) are fitted about as
+# well and also beat their nulls, but they are blob- and stroke-like, not the oriented kernels
+# of the paper's figure; only the natural-image set is the claim's stand-in. What
 # differs from the paper: no ImageNet network — the natural-image kernels come from ICA on
 # scikit-image's images (grey-level, 7×7), not from AlexNet (64 × 3 × 11 × 11) or ResNet-50
 # (64 × 3 × 7 × 7); the families' parametrisation, the channel-separable form and the fitting
