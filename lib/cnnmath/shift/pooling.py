@@ -315,23 +315,32 @@ def interior_range(size: int, J: int, q: int = 1) -> tuple[int, int]:
 
 
 def dtcwpt_shift_study(
-    x: np.ndarray, x_shifted: np.ndarray | None, J: int, batch: int = 8, device: str | torch.device = "cpu"
+    x: np.ndarray, x_shifted: np.ndarray | None, J: int, batch: int = 8, device: str | torch.device = "cpu",
+    rmax_shift: int = 0,
 ) -> ShiftStudy:
     """Empirical ρ², ρ^max and ρ^mod (6.9)-(6.11) of every DT-CWPT filter (Figs. 8-9).
 
     The transforms are periodic; only the :func:`interior_range` of every feature map enters the
     ratios, so that no output reads across the image border. ``x``, ``x_shifted``: ``(N, H, W)``
     (``x_shifted`` may be ``None``: then only ``rho_sq`` is computed). Float32 on ``device``;
-    means over the N images.
+    means over the N images. ``rmax_shift = s > 0`` computes RMax on the input moved by ``s`` px
+    on both axes (``x'[m] = x[m - s]``): the authors' code reads its RMax branch ``s`` px before its
+    CMod branch, ``s = wcnn_shift(J, 2) - wcnn_shift(J, 1)`` (:mod:`cnnmath.shift.conventions`); one more output is then dropped at each border.
     """
     if x_shifted is not None and x_shifted.shape != x.shape:
         raise ValueError(f"x_shifted must have x's shape {x.shape}, got {x_shifted.shape}")
+    if not isinstance(rmax_shift, int) or not 0 <= rmax_shift < 2**J:
+        raise ValueError(f"rmax_shift must be an int in [0, 2^J) = [0, {2**J}), got {rmax_shift!r}")
     a, b = interior_range(min(x.shape[-2:]), J)
+    a, b = (a + 1, b - 1) if rmax_shift else (a, b)
     sums = {"rho_sq": 0.0, "rho_max": 0.0, "rho_mod": 0.0}
     for i in range(0, len(x), batch):
         parts = [x[i : i + batch]] + ([] if x_shifted is None else [x_shifted[i : i + batch]])
         pair = torch.as_tensor(np.concatenate(parts)).to(device=device, dtype=torch.float32)
-        ymax, ymod = (y[..., a:b, a:b] for y in dtcwpt_rmax_cmod(pair, J))
+        ymax, ymod = dtcwpt_rmax_cmod(pair, J)
+        if rmax_shift:
+            ymax = dtcwpt_rmax_cmod(torch.roll(pair, (rmax_shift, rmax_shift), (-2, -1)), J)[0]
+        ymax, ymod = ymax[..., a:b, a:b], ymod[..., a:b, a:b]
         k = len(parts[0])
         sums["rho_sq"] += (relative_distance(ymod[:k], ymax[:k], ymod[:k]) ** 2).sum(0).double().cpu()
         if x_shifted is not None:
