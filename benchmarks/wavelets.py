@@ -200,6 +200,48 @@ def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int
     return {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v)) for k, v in times.items()}
 
 
+def _record(runs: list[dict], configs: list[tuple], args: argparse.Namespace, agree: dict, agree_dt: tuple) -> None:
+    """Write the table of the runs measured so far with :func:`cnnmath.book.bench.record`."""
+    rows = []
+    worst = float("inf")
+    for t, dt, b, s in configs:
+        for d in ("forward", "inverse"):
+            med = {impl: [statistics.median(run[(t, dt, b, s)][(impl, d)][i] for run in runs) for i in (0, 1)]
+                   for impl in ("ours", "pytorch_wavelets", "dtcwt")}
+            speed = [min(run[(t, dt, b, s)][(p, d)][0] for p in ("pytorch_wavelets", "dtcwt"))
+                     / run[(t, dt, b, s)][("ours", d)][0] for run in runs]
+            speed_cpu = [min(run[(t, dt, b, s)][(p, d)][1] for p in ("pytorch_wavelets", "dtcwt"))
+                         / run[(t, dt, b, s)][("ours", d)][1] for run in runs]
+            worst = min(worst, min(speed))
+            rows.append([t, str(dt).removeprefix("torch."), b, f"{s}²", d,
+                         *(1e3 * med[i][0] for i in med), *(1e3 * med[i][1] for i in med),
+                         statistics.median(speed), f"{min(speed):.2f}–{max(speed):.2f}", statistics.median(speed_cpu)])
+    columns = ["threads", "dtype", "batch", "size", "direction",
+               "ours wall (ms)", "pytorch_wavelets wall (ms)", "dtcwt wall (ms)",
+               "ours CPU (ms)", "pytorch_wavelets CPU (ms)", "dtcwt CPU (ms)",
+               "ours faster than the fastest peer, wall (×)", f"range over {len(runs)} runs (×)",
+               "ours faster, CPU time (×)"]
+    summary = (f"The J = {J} DT-CWT with the paper's filters, {len(rows)} rows (threads × dtype × size × batch × "
+               f"direction), {len(runs)} run(s): the fastest peer's wall time over ours is at least {worst:.2f} "
+               f"(slowest run of the worst row) and its median over the rows "
+               f"{statistics.median(row[11] for row in rows):.2f}; ratios above 1 mean ours is faster.")
+    notes = ("Same output: pytorch_wavelets' DT-CWT (its DWTForward/DWTInverse, mode 'periodization', one call per "
+             "tree and level, with the paper's filters, and the complex combination (B.6)) equals ours on all "
+             f"sub-bands and low-passes, and its inverse reconstructs the input, to {agree['float32']:.1e} (float32) / "
+             f"{agree['float64']:.1e} (float64) relative (it is given each filter with one zero tap appended: without "
+             "it, its periodization grid sits one sample after ours and the trees come out swapped). dtcwt is given the "
+             f"same filters (its qshift_a equals ours to {agree_dt[0]:.0e}, with g1 = -h1b) and the first-stage pair as "
+             "its level-1 filters; it computes the same amount of DT-CWT, but its undecimated level 1 with symmetric "
+             "extension pairs the trees its own way (its sub-bands are not ours) and is exact only for symmetric "
+             f"level-1 filters, so with the paper's it reconstructs the interior only (to {agree_dt[1]:.0e}). dtcwt computes in float64 whatever the input "
+             "and is single-threaded; the thread count applies to torch. Times: median of "
+             f"{args.repeat} interleaved repetitions ({args.repeat_large} at 16×1024²) per run, then median over {len(runs)} runs; "
+             "CPU = process time (all threads). Peers: pytorch-wavelets==1.3.0 (PyWavelets==1.9.0, "
+             "setuptools==80.9.0), dtcwt==0.14.0 (--no-deps; two NumPy-1 aliases restored).")
+    bench.record("wavelets", "DT-CWT (J = 3, paper's filters) forward / inverse: cnnmath vs pytorch_wavelets vs dtcwt",
+                 columns, rows, summary, notes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -231,43 +273,7 @@ def main(argv: list[str] | None = None) -> int:
             res[(t, dt, b, s)] = measure(b, s, dt, t, rep, rng)
             print(f"run {r + 1}: {t} thread(s), {dt}, {b}×{s}² done", flush=True)
         runs.append(res)
-    rows = []
-    worst = float("inf")
-    for t, dt, b, s in configs:
-        for d in ("forward", "inverse"):
-            med = {impl: [statistics.median(run[(t, dt, b, s)][(impl, d)][i] for run in runs) for i in (0, 1)]
-                   for impl in ("ours", "pytorch_wavelets", "dtcwt")}
-            speed = [min(run[(t, dt, b, s)][(p, d)][0] for p in ("pytorch_wavelets", "dtcwt"))
-                     / run[(t, dt, b, s)][("ours", d)][0] for run in runs]
-            speed_cpu = [min(run[(t, dt, b, s)][(p, d)][1] for p in ("pytorch_wavelets", "dtcwt"))
-                         / run[(t, dt, b, s)][("ours", d)][1] for run in runs]
-            worst = min(worst, min(speed))
-            rows.append([t, str(dt).removeprefix("torch."), b, f"{s}²", d,
-                         *(1e3 * med[i][0] for i in med), *(1e3 * med[i][1] for i in med),
-                         statistics.median(speed), f"{min(speed):.2f}–{max(speed):.2f}", statistics.median(speed_cpu)])
-    columns = ["threads", "dtype", "batch", "size", "direction",
-               "ours wall (ms)", "pytorch_wavelets wall (ms)", "dtcwt wall (ms)",
-               "ours CPU (ms)", "pytorch_wavelets CPU (ms)", "dtcwt CPU (ms)",
-               "ours faster than the fastest peer, wall (×)", f"range over {args.runs} runs (×)",
-               "ours faster, CPU time (×)"]
-    summary = (f"The J = {J} DT-CWT with the paper's filters, {len(rows)} rows (threads × dtype × size × batch × "
-               f"direction): ours is faster than the fastest peer in every row by at least {worst:.2f}× (wall time, "
-               f"slowest of {args.runs} runs).")
-    notes = ("Same output: pytorch_wavelets' DT-CWT (its DWTForward/DWTInverse, mode 'periodization', one call per "
-             "tree and level, with the paper's filters, and the complex combination (B.6)) equals ours on all "
-             f"sub-bands and low-passes, and its inverse reconstructs the input, to {agree['float32']:.1e} (float32) / "
-             f"{agree['float64']:.1e} (float64) relative (it is given each filter with one zero tap appended: without "
-             "it, its periodization grid sits one sample after ours and the trees come out swapped). dtcwt is given the "
-             f"same filters (its qshift_a equals ours to {agree_dt[0]:.0e}, with g1 = -h1b) and the first-stage pair as "
-             "its level-1 filters; it computes the same amount of DT-CWT, but its undecimated level 1 with symmetric "
-             "extension pairs the trees its own way (its sub-bands are not ours) and is exact only for symmetric "
-             f"level-1 filters, so with the paper's it reconstructs the interior only (to {agree_dt[1]:.0e}). dtcwt computes in float64 whatever the input "
-             "and is single-threaded; the thread count applies to torch. Times: median of "
-             f"{args.repeat} interleaved repetitions ({args.repeat_large} at 16×1024²) per run, then median over {args.runs} runs; "
-             "CPU = process time (all threads). Peers: pytorch-wavelets==1.3.0 (PyWavelets==1.9.0, "
-             "setuptools==80.9.0), dtcwt==0.14.0 (--no-deps; two NumPy-1 aliases restored).")
-    bench.record("wavelets", "DT-CWT (J = 3, paper's filters) forward / inverse: cnnmath vs pytorch_wavelets vs dtcwt",
-                 columns, rows, summary, notes)
+        _record(runs, configs, args, agree, agree_dt)  # after every run: an interrupted session keeps its runs
     return 0
 
 
