@@ -9,7 +9,8 @@ their repository and pass the folder that holds ``libnpxconv*.so``::
 
 Grid: order ∈ {3, 5}, kernel ∈ {9, 13}, signal length ∈ {64, 1024}, 64 signals, float64, random
 kernels and signals (same inputs for both). Per grid point the two run alternately (interleaved
-repetitions); wall and CPU time are the best over the repetitions; the outputs must agree to a
+repetitions); wall and CPU time are the best over the repetitions (on a loaded machine the CPU
+ratio is the fairer one: waiting for a core inflates wall time); the outputs must agree to a
 relative 1e-12 (checked, the script stops otherwise). Peak memory is the growth of the process's
 peak resident set during one call (Linux ``/proc/self/clear_refs`` reset, then ``VmHWM``). The
 C++ code has no threading: it runs on one thread, ours on ``--threads``. Without ``--nnvolterra``
@@ -104,12 +105,13 @@ def main() -> None:
             diff = float(np.abs(theirs_out - ours_out.numpy()).max() / np.abs(theirs_out).max())
             if diff > 1e-12:
                 raise SystemExit(f"outputs differ at order {order}, kernel {size}, length {length}: {diff:.1e}")
-            row += [theirs_wall * 1e3, theirs_cpu * 1e3, theirs_mem, theirs_wall / ours_wall, f"{diff:.0e}"]
+            row += [theirs_wall * 1e3, theirs_cpu * 1e3, theirs_mem, theirs_wall / ours_wall, theirs_cpu / ours_cpu,
+                    f"{diff:.0e}"]
         rows.append(row)
         print(row, flush=True)
     columns = ["order", "kernel", "length", "ours wall (ms)", "ours CPU (ms)", "ours peak extra (MiB)"]
     if lib is not None:
-        columns += ["C++ wall (ms)", "C++ CPU (ms)", "C++ peak extra (MiB)", "speed-up (wall)", "max rel diff"]
+        columns += ["C++ wall (ms)", "C++ CPU (ms)", "C++ peak extra (MiB)", "speed-up (wall)", "speed-up (CPU)", "max rel diff"]
         summary = (
             f"Our order-n convolution (symmetrised kernel, blocks of rows; {args.threads} torch threads) against"
             " the authors' C++ `conv1d_order_n` from nnvolterra (one thread: their code has none), called per"
