@@ -13,7 +13,8 @@ their ``extract.py`` reads it (``models/<seed>_<sizes>.npy``, ``[weights (in, ou
 in a temporary copy of the checkout, their ``extract.py <sizes> <seed>`` is run there, and the
 network it saves in ``/tmp/extracted-<sizes>.p`` is scored with our own code. Their code is told
 the architecture; ours infers it. ``jax.experimental.optimizers`` (moved to
-``jax.example_libraries`` in later jax) is aliased by a ``sitecustomize`` in the temporary copy.
+``jax.example_libraries`` in later jax) is aliased by a ``sitecustomize`` in the temporary copy,
+which also makes their process pool (``cpu_count() // 4`` workers) one worker, as for ours.
 Without ``--peer`` only our rows are recorded and the record says the peer was absent.
 
 Usage: ``python benchmarks/relu_vs_carlini.py [--peer PATH --peer-python PATH] [--seeds 2]``
@@ -40,7 +41,7 @@ from cnnmath.relu import align as ra
 from cnnmath.relu.nets import ReLUNet, random_relu_net
 
 SIZES = ((10, 10, 10, 1), (10, 15, 15, 1))
-SHIM = ("import sys\ntry:\n    import jax.example_libraries.optimizers as _o\n"
+SHIM = ("import sys, multiprocessing\nmultiprocessing.cpu_count = lambda: 4  # their pool: cpu_count // 4 workers\ntry:\n    import jax.example_libraries.optimizers as _o\n"
         "    sys.modules.setdefault('jax.experimental.optimizers', _o)\n"
         "    import jax.experimental\n    jax.experimental.optimizers = _o\nexcept ImportError:\n    pass\n")
 
@@ -71,9 +72,14 @@ def peer(net: ReLUNet, seed: int, checkout: Path, python: str, timeout: float) -
         shutil.copytree(checkout, work / "code", ignore=shutil.ignore_patterns(".git"))
         (work / "code" / "sitecustomize.py").write_text(SHIM)
         (work / "code" / "models").mkdir(exist_ok=True)
-        model = np.empty(2, dtype=object)
-        model[0], model[1] = [w.T.copy() for w in net.weights], [b.copy() for b in net.biases]
-        np.save(work / "code" / "models" / f"{seed}_{name}.npy", model, allow_pickle=True)
+        # plain arrays here, the pickled [weights, biases] written by their own numpy (versions differ)
+        flat = {f"w{k}": w.T for k, w in enumerate(net.weights)} | {f"b{k}": b for k, b in enumerate(net.biases)}
+        np.savez(work / "plain.npz", **flat)
+        n = len(net.weights)
+        subprocess.run([python, "-c", "import numpy as np; d = np.load('../plain.npz'); m = np.empty(2, dtype=object);"
+                        f" m[0] = [d['w%d' % k] for k in range({n})]; m[1] = [d['b%d' % k] for k in range({n})];"
+                        f" np.save('models/{seed}_{name}.npy', m, allow_pickle=True)"],
+                       cwd=work / "code", check=True)
         out = Path(f"/tmp/extracted-{name}.p")
         out.unlink(missing_ok=True)
         env = dict(os.environ, PYTHONPATH=str(work / "code"), OMP_NUM_THREADS="1",
