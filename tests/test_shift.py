@@ -201,3 +201,13 @@ def test_natural_crops_integer_and_fractional_shifts():
     x_quarter, quarter = sh.natural_crops(64, 1, 0.25, np.random.default_rng(0), names=("camera",))
     assert np.array_equal(x_half, x_quarter) and half.shape == (1, 64, 64)
     assert 0 < np.linalg.norm(quarter - x_half) < np.linalg.norm(half - x_half)  # a smaller move
+
+
+def test_shift_study_rmax_offset():
+    """An RMax offset of s px moves only the RMax branch; zero offset is the aligned study."""
+    x = np.random.default_rng(3).normal(size=(2, 96, 96))
+    aligned = sh.dtcwpt_shift_study(x, None, 2, rmax_shift=0)
+    offset = sh.dtcwpt_shift_study(x, None, 2, rmax_shift=2)
+    assert aligned.valid[0] + 1 == offset.valid[0] and not np.allclose(aligned.rho_sq, offset.rho_sq)
+    with pytest.raises(ValueError, match="rmax_shift must be an int in"):
+        sh.dtcwpt_shift_study(x, None, 2, rmax_shift=4)
