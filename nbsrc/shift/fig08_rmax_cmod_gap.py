@@ -40,7 +40,7 @@ from scipy import stats
 
 from cnnmath import data, plotting, runtime
 
-from cnnmath.shift import pooling
+from cnnmath.shift import conventions, pooling
 from cnnmath.book.claims import claim
 
 plotting.use_style()
@@ -85,6 +85,27 @@ rho2 = np.where(masks[2], studies[2].rho_sq, -np.inf)
 top3 = {tuple(int(i) for i in np.unravel_index(k, rho2.shape)) for k in np.argsort(-rho2, axis=None)[:3]}
 medians = {J: float(np.median(studies[J].rho_sq[masks[J]])) for J in (2, 3)}
 print("our three largest J = 2 cells (orientation, k_y, k_x):", sorted(top3))
+
+# %% [markdown]
+# ## J = 3: the alignment of RMax and CMod matters
+# Our RMax and CMod branches read the same samples (${\rm Re}\,{\rm CMod}_{\mathbb C}[n] = {\rm RMax}_{\rm pre\text{-}pool}[2n]$).
+# The authors' code pads the two branches differently (`shift.conventions`): its RMax maps are those of
+# the input moved by 2 px relative to its CMod maps at $J = 3$. Recomputing $\tilde\rho^2_l$ with that offset:
+# %%
+wcnn_offset = conventions.wcnn_shift(3, 2) - conventions.wcnn_shift(3, 1)
+shifted = pooling.dtcwpt_shift_study(x, None, 3, batch, dev, rmax_shift=wcnn_offset)
+m3 = masks[3]
+alt_corr = stats.pearsonr(shifted.rho_sq[m3], gammas[3][m3])
+change = np.abs(shifted.rho_sq - studies[3].rho_sq)[m3]
+print(f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
+      f"r(ρ̃², γ²) {corr[3].statistic:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}")
+# %% [markdown]
+# The aligned version is the one the paper's analysis describes: Fig. 7 draws both branches from the
+# same tree with the last stage undecimated (56×56 pre-pool maps for 224², which zero padding with the
+# code's larger RMax pad does not give), and Section 6 compares $U^{\max}$ and $U^{\rm mod}$ of the same
+# filter at the same positions; with the offset, $\tilde\rho^2_l$ also measures a 2-px shift, not only
+# max pooling against the modulus, and its resemblance to $\gamma^2$ weakens. The published maps were
+# computed with unpublished scripts, so this remains the most likely reading, not a certainty.
 
 # %% tags=["nbval-check-output"]
 for J in (2, 3):
