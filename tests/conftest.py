@@ -1,16 +1,14 @@
 """Shared fixtures: a toy project (two notebook sources and their catalogue) in tmp_path, and the
 HTML book built once per test session."""
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
-
 from cnnmath.book.assets import install_mathjax
 from cnnmath.book.catalog import repo_root
+from cnnmath.book.stage import build
 
 TOY_SOURCE = '''# %% tags=["parameters"]
 seed = 0
@@ -31,7 +29,7 @@ if fail:
 value = scale * n
 
 # %% tags=["nbval-check-output"]
-claim("toy.fig01.value", ours=value, paper=4.5, holds=value == 4.5, condition="= 4.5", note=label)
+claim("toy.fig01.value", kind="check", ours=value, paper=4.5, holds=value == 4.5, condition="= 4.5", note=label)
 '''
 
 TOY_YAML = '''paper: toy
@@ -81,17 +79,12 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def html(tmp_path_factory) -> Path:
-    """The book built by Jupyter Book with warnings as errors (``-W -n``); its HTML folder."""
+    """The committed book, staged (verdicts and provenance under each title) and built by Jupyter
+    Book with warnings as errors (``-W -n``); its HTML folder."""
     root = repo_root()
-    out = tmp_path_factory.mktemp("book")
     install_mathjax(root / "_assets" / "mathjax")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    result = subprocess.run(
-        [str(jb), "build", str(root), "--path-output", str(out), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=600,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return out / "_build" / "html"
+    tmp = tmp_path_factory.mktemp("book")
+    return build(root, root / "book", tmp / "out", dest=tmp / "stage")
 
 
 @pytest.fixture
