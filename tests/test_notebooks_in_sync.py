@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from cnnmath.book.catalog import load_catalog, repo_root, toc
 from cnnmath.book.claims import read_claims
-from cnnmath.book.scorecard import collect, render, render_summary
+from cnnmath.book.scorecard import collect, provenance_box, render, render_summary
 
 ROOT = repo_root()
 PAPERS = load_catalog(ROOT)
@@ -94,6 +94,6 @@ def test_toc_is_generated_from_the_catalogue() -> None:
 
 def test_scorecard_page_is_up_to_date() -> None:
     page = (ROOT / "book" / "scorecard.md").read_text(encoding="utf-8")
-    assert page == render(collect(PAPERS, ROOT)), "run `make scorecard`"
+    assert page == render(collect(PAPERS, ROOT), provenance_box(PAPERS, ROOT)), "run `make scorecard`"
     summary = (ROOT / "book" / "scorecard_summary.md").read_text(encoding="utf-8")
     assert summary == render_summary(PAPERS, collect(PAPERS, ROOT)), "run `make scorecard`"

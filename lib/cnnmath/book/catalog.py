@@ -417,6 +417,9 @@ def toc(papers: list[Paper]) -> str:
         "    chapters:",
         "      - file: book/scorecard",
         "      - file: book/performance",
+        "  - caption: Reference",
+        "    chapters:",
+        "      - file: book/references",
         "",
     ]
     return "\n".join(lines)

@@ -12,11 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
+from cnnmath.book import provenance
 from cnnmath.book.catalog import Paper, load_catalog, repo_root
 from cnnmath.book.claims import KINDS, Claim, read_claims
 from cnnmath.io import write_text_atomic
 
-__all__ = ["collect", "counts", "render", "render_summary", "summary", "main"]
+__all__ = ["collect", "counts", "main", "provenance_box", "render", "render_summary", "summary"]
 
 
 def collect(papers: list[Paper], root: Path) -> list[tuple[Paper, str, list[Claim]]]:
@@ -72,7 +73,12 @@ def counts(claims: list[Claim]) -> str:
     return text
 
 
-def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
+def provenance_box(papers: list[Paper], root: Path) -> str:
+    """The provenance box of the page: how the executed notebooks under ``root`` were made."""
+    return provenance.box(provenance.for_notebooks([e.executed(root) for p in papers for e in p.entries]))
+
+
+def render(rows: list[tuple[Paper, str, list[Claim]]], provenance_html: str = "") -> str:
     """The Markdown (MyST) text of the scorecard page: per chapter, one table per kind, status first."""
     claims = [c for _, _, cs in rows for c in cs]
     lines = [
@@ -92,6 +98,8 @@ def render(rows: list[tuple[Paper, str, list[Claim]]]) -> str:
         f"**{counts(claims)}** ({sum(1 for _, _, cs in rows if cs)} notebooks).",
         "",
     ]
+    if provenance_html:
+        lines += [provenance_html, ""]
     titles = {p.name: p.title for p, _, _ in rows}
     for paper_name, title in titles.items():
         mine = [(p, name, cs) for p, name, cs in rows if p.name == paper_name]
@@ -153,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     papers = load_catalog(root)
     rows = collect(papers, root)
     pages = {
-        root / "book" / "scorecard.md": render(rows),
+        root / "book" / "scorecard.md": render(rows, provenance_box(papers, root)),
         root / "book" / "scorecard_summary.md": render_summary(papers, rows),
     }
     if args.check:

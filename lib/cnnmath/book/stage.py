@@ -105,7 +105,8 @@ def _scorecard(papers: list[Paper], dest: Path) -> None:
     from cnnmath.book import scorecard
 
     rows = scorecard.collect(papers, dest)
-    (dest / "book" / "scorecard.md").write_text(scorecard.render(rows), encoding="utf-8")
+    (dest / "book" / "scorecard.md").write_text(
+        scorecard.render(rows, scorecard.provenance_box(papers, dest)), encoding="utf-8")
     (dest / "book" / "scorecard_summary.md").write_text(scorecard.render_summary(papers, rows), encoding="utf-8")
 
 
