@@ -1,5 +1,6 @@
 """The book is in sync with its sources: notebooks, catalogue, table of contents, scorecard."""
 
+import re
 
 import jupytext
 import nbformat
@@ -82,8 +83,12 @@ def test_no_temporary_file_is_left_in_the_book() -> None:
 
 
 def test_names_follow_the_figure_table_convention() -> None:
+    """``figNN_<what>``/``tabNN_<what>`` where the paper's number is confirmed, else a descriptive
+    ``<what>`` that claims no number (CONTRIBUTING.md); lower-case words joined by underscores."""
     for entry in ENTRIES:
-        assert entry.name[:3] in ("fig", "tab") and entry.name[3:5].isdigit(), entry.key
+        assert re.fullmatch(r"((fig|tab)\d\d_)?[a-z0-9]+(_[a-z0-9]+)*", entry.name), entry.key
+        if entry.name[:3] not in ("fig", "tab"):
+            assert "Figure" not in entry.reproduces.split("(")[0] or "not confirmed" in entry.reproduces, entry.key
 
 
 def test_toc_is_generated_from_the_catalogue() -> None:
