@@ -139,7 +139,7 @@ def fidelity(
 ) -> dict[str, float]:
     """Functional fidelity on inputs ``x`` (the paper's setup: 10⁴ Gaussian inputs).
 
-    Returns ``max_abs`` = max |f − f̂|, ``max_rel`` = that over max |f|, and ``argmax`` = the
+    Returns ``max_abs`` = ``max |f − f̂|``, ``max_rel`` = that over ``max |f|``, and ``argmax`` = the
     fraction of inputs on which the two agree on the top output.
     """
     y, y_hat = f(x), f_hat(x)

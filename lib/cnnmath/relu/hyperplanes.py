@@ -66,7 +66,7 @@ def fit_hyperplane(
     The boundary is written as a graph over ``d⊥`` (``d`` ≈ the normal):
     ``x = p + u + s(u) d`` with ``s(u) = α + β·u``. Lines parallel to ``d`` through ``p`` and
     through ``p + r e_k`` for an orthonormal basis ``e_1 … e_{n−1}`` of ``d⊥`` each cross the
-    boundary once; :func:`kink_near` locates the crossings exactly (window ``[−a/2, a/2]``,
+    boundary once; ``kink_near`` locates the crossings exactly (window ``[−a/2, a/2]``,
     ``a = window``, default ``r/4``), which gives ``α`` and every ``β_k = (s_k − α)/r`` with no
     linear solve, and ``n_check`` crossings in random directions of ``d⊥`` must agree with the
     plane to ``res_tol · r`` (else another boundary or a bend interfered). A line with no

@@ -34,7 +34,7 @@ class FirstLayer:
         Unit rows ``ŵ_i`` (sign not yet known).
     biases : ndarray, shape (n_1,)
     deeper_points : list of ndarray
-        Boundary points that failed :func:`test_hyperplane`: the set ``P_2`` of Algorithm 1.
+        Boundary points that failed ``test_hyperplane``: the set ``P_2`` of Algorithm 1.
     n_points : int
         Boundary points found on the lines (``|P_1|``).
     n_queries : int
@@ -63,9 +63,9 @@ def first_layer(
     """Algorithm 1: the first layer's hyperplanes, up to sign and scale.
 
     ``n_lines`` segments of half-length ``radius`` through ``N(0, I)`` points in random directions
-    are searched with :func:`points_on_line`; at each boundary point not already on a found
-    hyperplane, :func:`gradient_jump` and :func:`fit_hyperplane` infer the local hyperplane,
-    :func:`test_hyperplane` (at ``test_distance``, default ``radius``) sorts it into layer 1 or
+    are searched with ``points_on_line``; at each boundary point not already on a found
+    hyperplane, ``gradient_jump`` and ``fit_hyperplane`` infer the local hyperplane,
+    ``test_hyperplane`` (at ``test_distance``, default ``radius``) sorts it into layer 1 or
     ``P_2``. Duplicates are merged.
 
     Parameters
@@ -132,7 +132,7 @@ def deeper_points(
 ) -> list[np.ndarray]:
     """More boundary points off the known layer-1 hyperplanes (new members of ``P_2``).
 
-    :func:`points_on_line` on ``n_lines`` new random segments; a kink on a recovered layer-1
+    ``points_on_line`` on ``n_lines`` new random segments; a kink on a recovered layer-1
     hyperplane is recognised with zero further queries and dropped.
     """
     out = []

@@ -2,7 +2,7 @@
 
 A layer-2 neuron ``z`` is known, up to a non-zero factor, from one point ``p1`` on its boundary
 ``B_z``, the local normal ``g0`` there and one *bend weight* ``m_i = V_zi |s_i|`` per layer-1 neuron
-(``s_i`` the unknown scale-and-sign of the recovered unit row ``ŵ_i``; Theorem 3):
+(``s_i`` the unknown scale-and-sign of the recovered unit row ``ŵ_i``; Theorem 3)::
 
     ẑ(x) = g0·(x − p1) + Σ_i m_i (|h_i(x)| − e0_i h_i(x)) / 2,      h_i(x) = ŵ_i·x + b̂_i,
 

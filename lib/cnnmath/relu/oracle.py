@@ -48,7 +48,7 @@ class Oracle:
     """Black-box access ``x ↦ f(x)`` that counts queries (one per input row).
 
     The extraction algorithms receive only this object: a callable on ``(m, n_in)`` float64
-    arrays. Every row evaluated is counted in :attr:`n_queries`; an output that is not finite
+    arrays. Every row evaluated is counted in ``n_queries``; an output that is not finite
     raises :class:`OracleError` naming the bad rows; a batch that would take the count past
     ``budget`` raises :class:`QueryBudgetExceeded` before it is evaluated.
 

@@ -62,7 +62,7 @@ def final_layer(
     ``coordsᵀ P = λ`` (all rows but the constant, which also holds ``d``) gives ``P`` (unique when
     those columns of ``coords`` have full row rank ``K``). Then
     ``sign κ_z = sign(P_z·Q_z)`` (when the layer is wider than the previous one, ``P`` is not unique
-    and ``P_z = Q_z sign κ_z`` is found by :func:`_box_signs`) and the output weights of ``sign(κ_z) û_z`` are ``2 Q_z``; the bias
+    and ``P_z = Q_z sign κ_z`` is found by ``_box_signs``) and the output weights of ``sign(κ_z) û_z`` are ``2 Q_z``; the bias
     is the part of ``λ``'s constant not explained by ``P``. Queries: ``4K + 50`` Gaussian points
     (times ``scale``) plus the ``straddle`` points.
 

@@ -10,6 +10,7 @@ given on the same ``N × N`` periodic grid (index 0 = origin), so that every ope
   cross-correlation computed by ``torch.conv2d``; both outputs are subsampled by ``2m``.
 - The shift-invariance measure ``γ_q(mθ)`` (closed form (3.63)), the bounds of Theorems 2.9,
   3.11 and 4.2, and the empirical ratios (6.9)-(6.11) on DT-CWPT feature maps (Figs. 8-9).
+
 Used by the ``shift`` chapter (Figs. 2-5, 7-9).
 """
 

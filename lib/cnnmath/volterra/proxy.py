@@ -50,7 +50,7 @@ class ConvLayer:
     """One layer ``activation(conv(x, weight, stride) + bias)`` of a 1-D or 2-D network.
 
     ``weight`` has shape ``(C_out, C_in, *K)`` (``len(K)`` = 1 or 2), ``bias`` ``(C_out,)`` or
-    ``None``, ``activation`` one of :data:`cnnmath.volterra.conv.ACTIVATIONS` or ``None`` (linear).
+    ``None``, ``activation`` one of ``cnnmath.volterra.conv.ACTIVATIONS`` or ``None`` (linear).
     Padding is not represented: proxy kernels describe interior outputs.
     """
 

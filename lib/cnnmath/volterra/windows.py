@@ -14,7 +14,7 @@ part of :math:`H` reaches the output). There are :math:`\binom{D+n-1}{n}` multis
 :math:`k` are those of degree :math:`d-1` with rank below :math:`\binom{k+d-1}{d-1}`, times
 :math:`p_k`. The monomials of degree ``n − 1`` are built level by level (one product of
 contiguous rows per last index); the last level is one matrix product with the coefficients laid out per last
-index. Rows are processed in blocks of at most :data:`WORK_ELEMENTS` working numbers, so the
+index. Rows are processed in blocks of at most ``WORK_ELEMENTS`` working numbers, so the
 memory beyond input, output and kernel is bounded whatever the batch, length, order and kernel.
 """
 
