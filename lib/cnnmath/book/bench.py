@@ -48,10 +48,15 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1) -> flo
 
 
 def machine() -> dict[str, Any]:
-    """Where a benchmark ran: CPU count, torch threads and version, Python, date (UTC)."""
+    """Where a benchmark ran: CPU count, load average, torch threads and version, Python, date (UTC).
+
+    The one-minute load average at the time of recording tells a reader whether the machine was
+    quiet: timings from a machine busy with other work are not comparable.
+    """
     import torch
 
     return {
+        "load": round(os.getloadavg()[0], 2),
         "cpus": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "torch": torch.__version__,
@@ -108,7 +113,10 @@ def render(records: list[Record]) -> str:
         "Side-by-side timings of the book's algorithms against peer implementations or straightforward",
         "baselines, each measured in one run on the same inputs (`make bench`, not part of `make test`;",
         "the page is generated from `benchmarks/results/` by `python -m cnnmath.book.bench`). Times are",
-        "best-of-several wall-clock seconds; ratios above 1 mean ours is faster.",
+        "best-of-several wall-clock seconds; ratios above 1 mean ours is faster. Each table says when",
+        "and where it was measured, with the machine's load average when it was recorded: a load",
+        "above the number of CPUs means other work shared the machine, and such timings are only",
+        "indicative (rerun `make bench` on a quiet machine).",
         "",
     ]
     if not records:
@@ -120,7 +128,8 @@ def render(records: list[Record]) -> str:
             lines += [rec.summary, ""]
         lines += [_table(rec), ""]
         lines.append(
-            f"*Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs ({m.get('processor', '?')}),"
+            f"*Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs ({m.get('processor', '?')}"
+            + (f", load average {m['load']}" if "load" in m else ", load not recorded") + "),"
             f" torch {m.get('torch', '?')} with {m.get('torch_threads', '?')} threads,"
             f" Python {m.get('python', '?')}; `benchmarks/{rec.name}.py`.*"
         )
