@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from cnnmath.book import bench
-from cnnmath.shift import dtcwpt
+from cnnmath.shift import dtcwpt, dtcwt
 
 J = 3
 _TREES = ((0, 0), (0, 1), (1, 0), (1, 1))  # (rows tree, columns tree): aa, ab, ba, bb
@@ -139,7 +139,7 @@ def dtcwt_transform():
 def agreement_pytorch_wavelets(dtype: torch.dtype) -> float:
     """Max deviation from ours over all sub-bands, the low-passes and the reconstruction, relative to the largest value."""
     x = torch.randn(2, 64, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(dtype)
-    ours = dtcwpt.dtcwt2(x, J)
+    ours = dtcwt.dtcwt2(x, J)
     peer = PytorchWaveletsDtcwt(dtype)
     low, highs = peer.forward(x)
     pairs = [*zip(ours.highpasses, highs), (ours.lowpass, low), (x, peer.inverse(low, highs))]
@@ -176,13 +176,13 @@ def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int
     x = torch.rand(batch, size, size, generator=torch.Generator().manual_seed(0), dtype=torch.float64).to(dtype)
     images = x.numpy()
     pw, tr = PytorchWaveletsDtcwt(dtype), dtcwt_transform()
-    ours_p = dtcwpt.dtcwt2(x, J)
+    ours_p = dtcwt.dtcwt2(x, J)
     with torch.no_grad():
         pw_p = pw.forward(x)
     dt_p = [tr.forward(im, nlevels=J) for im in images]
     calls = {
-        ("ours", "forward"): lambda: dtcwpt.dtcwt2(x, J),
-        ("ours", "inverse"): lambda: dtcwpt.idtcwt2(ours_p),
+        ("ours", "forward"): lambda: dtcwt.dtcwt2(x, J),
+        ("ours", "inverse"): lambda: dtcwt.idtcwt2(ours_p),
         ("pytorch_wavelets", "forward"): lambda: pw.forward(x),
         ("pytorch_wavelets", "inverse"): lambda: pw.inverse(*pw_p),
         ("dtcwt", "forward"): lambda: [tr.forward(im, nlevels=J) for im in images],

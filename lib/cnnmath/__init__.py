@@ -8,8 +8,8 @@ The package mirrors the book. One subpackage per chapter holds that paper's algo
   networks and their training (``nets``);
 - ``cnnmath.relu``: black-box ReLU networks and the query oracle (``nets``), the extraction
   (``extract``), alignment with the true network (``align``);
-- ``cnnmath.shift``: the DT-CWT/DT-CWPT (``dtcwpt``), RMax/CMod pooling and the shift-invariance
-  measures (``pooling``);
+- ``cnnmath.shift``: the DT-CWPT (``dtcwpt``) and DT-CWT (``dtcwt``), RMax/CMod pooling and
+  the shift-invariance measures (``pooling``);
 - ``cnnmath.cross``: experiments that join the papers (``experiments``).
 
 ``cnnmath.book`` is the book's machinery (claims, catalogue and profiles, runner, scorecard,
