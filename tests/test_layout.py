@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "lib" / "cnnmath"
 CHAPTERS = ("volterra", "analytic", "relu", "shift", "cross")
-SHARED = ("data", "runtime", "plotting", "io", "npm")
+SHARED = ("data", "runtime", "plotting", "io", "npm", "natural")
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
