@@ -78,7 +78,7 @@ print(f"layer-1 lines found: {len(first.biases)} (true 5), max error {score.max_
 
 # %%
 exact = []
-for s in range(n_nets):
+for s in range(seed, seed + n_nets):
     other = random_relu_net((2, 5, 5, 1), np.random.default_rng(s))
     fl = first_layer(ScalarView(Oracle(other, 2), np.random.default_rng(s + 1)),
                         np.random.default_rng(s + 2), n_lines=n_lines, radius=radius)
@@ -104,21 +104,34 @@ ax1.legend(loc="lower left", fontsize=8)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("relu.fig01.layer1_lines", kind="paper", ours=score.recovered(1e-8), paper=5, holds=score.recovered(1e-8) == 5 == score.n_hat,
-      condition="= 5, none spurious", note="straight boundaries found by Algorithm 1 (error ≤ 1e-8)")
-claim("relu.fig01.bends_on_layer2", kind="check", ours=f"{int(np.sum(on_red < 1e-8))}/{len(p2)}", paper=None,
-      holds=bool(len(p2) > 0 and np.all(on_red < 1e-8)), condition="all P2 points on a layer-2 boundary",
-      note="Theorem 1: what is not straight belongs to a deeper layer")
+def wilson_upper(k: int, n: int, z: float = 1.96) -> float:
+    """Upper end of the 95% Wilson score interval of a rate k/n."""
+    p = k / n
+    return (p + z**2 / (2 * n) + z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2))) / (1 + z**2 / n)
+
+
+z_all = np.concatenate([np.abs(z) / np.linalg.norm(w, axis=1)
+                        for z, w in zip(net.preactivations(p2)[:2], net.weights[:2])], axis=1)
+on_boundary = np.min(z_all, axis=1)
+claim("relu.fig01.layer1_rate", kind="finding", ours=f"{sum(exact)}/{n_nets}", holds=bool(wilson_upper(sum(exact), n_nets) < 1),
+      condition="95% Wilson interval of the rate below 1", n=n_nets,
+      note="2-D networks whose five lines Algorithm 1 finds exactly, none spurious: fragile in 2-D")
+claim("relu.fig01.p2_on_boundaries", kind="check", ours=f"{int(np.sum(on_boundary < 1e-8))}/{len(p2)}",
+      holds=bool(len(p2) > 0 and np.all(on_boundary < 1e-8)), condition="all P2 points within 1e-08 of a true boundary",
+      note="every point Algorithm 1 cannot explain by a kept line is a kink of the network")
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
 #
 # The paper's Fig. 1 draws the same three views for one random 2-5-5-1 network (the 3-D graph
-# is shown here as a colour map). Our seed is ours. The extra panel content — the black-box run
-# of Algorithm 1 — makes Theorem 1 checkable: every straight boundary is recovered to round-off,
-# and every boundary point rejected by `TestHyperplane` sits on a layer-2 boundary (distance
-# $<10^{-8}$), never on a layer-1 one. Over several random 2-D networks, though, the
-# algorithm is often not exact (a missed line or an extra one): the low dimension makes hidden
-# kinks and long straight pieces of layer-2 boundaries common (this is not a claim: the paper
-# gives no number for it). Where a line was found it is exact; the failures are missed lines
-# and extra ones. In 10 and 784 input dimensions (Fig. 3 notebook) layer 1 is recovered.
+# is shown here as a colour map). Our seed is ours, picked for a clean picture. The extra panel
+# content — the black-box run of Algorithm 1 — makes Theorem 1 visible: at this seed every
+# straight boundary is recovered to round-off and every boundary point rejected by
+# `TestHyperplane` sits on a layer-2 boundary. That picture does not generalise in two
+# dimensions: over `n_nets` random networks (seeds `seed` … `seed + n_nets − 1`) Algorithm 1
+# finds all five lines exactly, with none spurious, only for some (the finding above; over 40
+# networks the rate is a little under one half). A layer-1 kink is invisible wherever all
+# layer-2 units are off, so a true line can fail the test and its points join $P_2$; a layer-2
+# boundary can be straight between the test points and pass it. What always holds (the check)
+# is that every point sent to $P_2$ is a true kink of the network, of layer 1 or 2. In 10 and
+# 784 input dimensions (Fig. 3 notebook) layer 1 is recovered.
