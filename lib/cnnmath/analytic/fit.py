@@ -131,7 +131,7 @@ def fit_kernels(
         The kernels to model (float64 recommended).
     families : iterable of str, optional
         Families tried for every kernel; default: every family with at least one AKP
-        (:data:`FITTED_FAMILIES`).
+        (``FITTED_FAMILIES``).
 
     Examples
     --------

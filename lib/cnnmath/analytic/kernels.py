@@ -18,7 +18,7 @@ A ``kh × kw`` kernel is sampled on the centred grid ``u_j = j - (k - 1)/2``; th
 ``gabor(θ + π/2) = rot90(gabor(θ), k=-1)`` exactly.
 
 Each family is a :class:`Family`: a closed form ``fn(x, y, *akps)`` and its AKPs, registered
-in :data:`FAMILIES`. :func:`analytic_kernel` evaluates a family on the grid.
+in ``FAMILIES``. :func:`analytic_kernel` evaluates a family on the grid.
 """
 
 from __future__ import annotations

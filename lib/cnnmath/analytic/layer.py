@@ -94,11 +94,11 @@ class AnalyticConv2d(nn.Module):
     n_analytic : int, optional
         The number of ACKs; overrides ``ratio``.
     families : sequence of str
-        ACK families, keys of :data:`FAMILIES`.
+        ACK families, keys of ``FAMILIES``.
 
     Initialisation (note §1.5): ordinary kernels and bias as in ``Conv2d`` (so ``ratio=0``
     draws exactly what ``Conv2d`` draws from the same seed); AKPs from each family's
-    deterministic :meth:`Family.bank`; amplitudes ``a ~ N(0, 1/(C_in/groups))``.
+    deterministic ``Family.bank``; amplitudes ``a ~ N(0, 1/(C_in/groups))``.
 
     Examples
     --------
