@@ -88,14 +88,16 @@ for (ds, other), w in tests.items():
     print(f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, t = {w.t:6.2f}, dof = {w.dof:4.1f}, p = {w.p:.3g}")
 
 # %% [markdown]
-# The claims (findings over `n_seeds` seeds): per data set, the AnaNN is at least **as
-# reliable** as the plain CNN of its size and as the full plain CNN — the 95 % Welch confidence
-# interval of the difference of noise-averaged accuracies lies above −5 points. Whether it is
-# *more* reliable is what the Welch tests above resolve, or not; it is not claimed.
+# The claims (findings over `n_seeds` seeds): per data set, the AnaNN is **not shown less
+# reliable** than the plain CNN of its size or the full plain CNN — the 95 % Welch confidence
+# interval of the difference of noise-averaged accuracies reaches above 0. At 300 training
+# images the plain nets' seed spread is wide (an sd of several points), so the interval is too
+# wide to bound the difference from below by a few points, and no test here shows the AnaNN
+# *more* reliable either (the p values above): neither is claimed.
 
 # %% tags=["nbval-check-output"]
 for (ds, other), w in tests.items():
     tag = "equal_size" if "size" in other else "plain"
     claim(f"analytic.fig93.{ds.lower().replace('-', '_')}_noise_vs_{tag}", kind="finding", ours=w.diff, paper=None,
-          n=n_seeds, holds=bool(w.lo > -5.0), fmt=".1f", condition="95 % Welch CI of the difference above −5 points",
+          n=n_seeds, holds=bool(w.hi > 0.0), fmt=".1f", condition="95 % Welch CI of the difference reaches above 0",
           note=f"AnaNN − {other}, accuracy averaged over test noise s ∈ [0, {noise_max:g}] (points), {ds}")
