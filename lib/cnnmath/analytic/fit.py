@@ -1,4 +1,4 @@
-"""Fitting analytic kernels to given kernels (note ``acl.md`` §1.6; the chapter's Fig. 1).
+"""Fitting analytic kernels to given kernels (the chapter's Fig. 1).
 
 For a target kernel ``T`` ``(C, kh, kw)`` and a family, the best ACK ``a ⊗ φ̂(AKP)`` minimises
 ``‖T - a ⊗ φ̂‖_F``; for fixed AKPs the amplitudes are ``a_c = ⟨T_c, φ̂⟩`` in closed form, so
@@ -118,7 +118,7 @@ def fit_kernels(
     refine_iters: int = 30,
     seed: int = 0,
 ) -> FitResult:
-    """Fit one ACK ``a ⊗ φ̂(AKP)`` to each target kernel, keeping the best family (note §1.6).
+    """Fit one ACK ``a ⊗ φ̂(AKP)`` to each target kernel, keeping the best family.
 
     Solves ``min_{family, AKP, a} ‖a ⊗ φ̂(AKP) - T‖_F²`` per kernel: for fixed AKPs the optimal
     amplitudes are ``a_c = ⟨T_c, φ̂⟩``, so only the AKPs are optimised — multi-start Adam

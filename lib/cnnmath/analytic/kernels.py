@@ -10,7 +10,7 @@ used in ablations. The closed forms below are **our reconstruction** of those fa
 paper's own parametrisation is unknown), plus documented extensions (Gaussian, first and second
 Gaussian derivatives, difference of Gaussians).
 
-Conventions (note ``acl.md`` §1.1)
+Conventions (our reconstruction; see the chapter page)
 ----------------------------------
 A ``kh × kw`` kernel is sampled on the centred grid ``u_j = j - (k - 1)/2``; the row index is
 ``y`` (downwards), the column index ``x``. An orientation ``θ`` rotates the coordinates,
@@ -53,7 +53,7 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------------------------
-# grid and closed forms (note §1.1–1.2, Table "ACK families")
+# grid and closed forms
 # ----------------------------------------------------------------------------------------------
 def grid(
     size: tuple[int, int], dtype: torch.dtype = torch.float32, device: torch.device | str = "cpu"
@@ -102,7 +102,7 @@ def _b(t: Tensor) -> Tensor:
 def gabor(
     x: Tensor, y: Tensor, theta: Tensor, lam: Tensor, psi: Tensor, sigma: Tensor, gamma: Tensor
 ) -> Tensor:
-    r"""Real Gabor kernels (note §1.2), ``(n, kh, kw)``.
+    r"""Real Gabor kernels, ``(n, kh, kw)``.
 
     .. math:: \varphi = \exp\!\Big(-\frac{x'^2 + \gamma^2 y'^2}{2\sigma^2}\Big)
               \cos\!\Big(\frac{2\pi x'}{\lambda} + \psi\Big)
@@ -238,7 +238,7 @@ def mean_kernel(x: Tensor, y: Tensor) -> Tensor:
 
 
 # ----------------------------------------------------------------------------------------------
-# families: AKP names, constraints, initial banks and random starts (note §1.2, §1.5)
+# families: AKP names, constraints, initial banks and random starts
 # ----------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AKP:
@@ -303,7 +303,7 @@ class Family:
         return [p.name for p in self.akps if p.kind == "scale"]
 
     def bank(self, n: int, k: int, dtype: torch.dtype = torch.float32) -> Tensor:
-        """A deterministic bank of ``n`` natural AKP vectors ``(n, n_akp)`` (note §1.5).
+        """A deterministic bank of ``n`` natural AKP vectors ``(n, n_akp)``.
 
         Kernel ``i`` gets orientation ``π (i mod 8)/8``, phase ``(π/2)(i mod 2)`` and every
         scale at level ``⌊i/8⌋`` of a geometric ladder of ``⌈n/8⌉`` levels over its range.
@@ -441,7 +441,7 @@ def normalize_kernel(phi: Tensor, eps: float = 1e-12) -> Tensor:
 
 
 def compose_weight(phi_hat: Tensor, amplitude: Tensor) -> Tensor:
-    """ACK weights ``W[o, c] = a[o, c] · φ̂_o`` (note §1.3).
+    """ACK weights ``W[o, c] = a[o, c] · φ̂_o``.
 
     ``phi_hat`` ``(n, kh, kw)``, ``amplitude`` ``(n, C)`` → ``(n, C, kh, kw)``.
     """

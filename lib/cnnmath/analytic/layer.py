@@ -3,7 +3,7 @@
 Cui et al., arXiv 2407.06087: an ACL is "a mosaic of analytical convolution kernels (ACKs) and
 traditional convolution kernels", each ACK "characterized by mathematical functions governed by
 analytic kernel parameters (AKPs) learned in training". How an ACK spans the input channels,
-the mosaic layout and the initialisation are **our reconstruction** (note ``acl.md`` §1.3–1.5):
+the mosaic layout and the initialisation are **our reconstruction** (the chapter page lists what is known and what is reconstructed):
 one ACK spans all input channels of its group as ``W[o, c] = a[o, c] · φ̂_o`` with
 ``φ̂_o = φ(·; AKP_o) / ‖φ(·; AKP_o)‖_F`` (families in :mod:`cnnmath.analytic.kernels`); it costs
 ``|AKP| + C_in/groups`` parameters instead of ``C_in/groups · kh · kw``.
@@ -54,7 +54,7 @@ def acl_parameter_count(
     groups: int = 1,
     bias: bool = True,
 ) -> int:
-    """Exact number of learnable parameters of an :class:`AnalyticConv2d` (note §1.4).
+    """Exact number of learnable parameters of an :class:`AnalyticConv2d`.
 
     ``Σ_f n_f (|AKP_f| + C_in/g) + (C_out - n_a) (C_in/g) kh kw + C_out·[bias]``, with the
     ``n_a`` ACKs split over ``families`` as :class:`AnalyticConv2d` does.
@@ -78,7 +78,7 @@ def parameter_count(module: nn.Module) -> int:
 
 
 class AnalyticConv2d(nn.Module):
-    """Analytic convolutional layer: a drop-in for :class:`torch.nn.Conv2d` (note §1.4).
+    """Analytic convolutional layer: a drop-in for :class:`torch.nn.Conv2d`.
 
     The first ``n_analytic`` output channels are ACKs (split over ``families`` in order,
     near-equally), the other ``out_channels - n_analytic`` are ordinary kernels. The full weight
@@ -96,7 +96,9 @@ class AnalyticConv2d(nn.Module):
     families : sequence of str
         ACK families, keys of ``FAMILIES``.
 
-    Initialisation (note §1.5): ordinary kernels and bias as in ``Conv2d`` (so ``ratio=0``
+    Notes
+    -----
+    Initialisation: ordinary kernels and bias as in ``Conv2d`` (so ``ratio=0``
     draws exactly what ``Conv2d`` draws from the same seed); AKPs from each family's
     deterministic ``Family.bank``; amplitudes ``a ~ N(0, 1/(C_in/groups))``.
 

@@ -1,6 +1,6 @@
 """Small networks built of analytic convolutional layers, their training and their evaluation.
 
-The experiments of the analytic chapter (notes ``acl.md`` §2, A3–A6): a small CNN whose conv
+The experiments of the analytic chapter (the chapter page describes them): a small CNN whose conv
 layers are :class:`cnnmath.analytic.layer.AnalyticConv2d` with mosaic ratios ``ρ_l`` per layer
 (``ρ = 0`` everywhere is the plain CNN, exactly; ``ρ = 1`` everywhere is an "AnaNN"), trained on
 MNIST-like data and compared on accuracy, parameter count and robustness to input noise.
@@ -60,6 +60,8 @@ class SmallCNN(nn.Module):
     pool_to : int
         Side of the adaptive average pool before the linear classifier (1 = global pooling).
 
+    Notes
+    -----
     Input ``(B, 1, H, W)`` → logits ``(B, n_classes)``.
 
     Examples
@@ -162,7 +164,7 @@ def train_classifier(
     device: str | torch.device = "cpu",
     progress: bool = False,
 ) -> list[float]:
-    """Adam on cross-entropy; AKPs get their own learning rate ``akp_lr`` (note §3).
+    """Adam on cross-entropy; AKPs get their own learning rate ``akp_lr``.
 
     Returns the mean training loss of each epoch. The batch order is seeded by ``seed``.
     """

@@ -37,7 +37,7 @@ _FLIPPED = ("g1", "g1fs", "g2fs")
 
 
 def our_offset(J: int) -> int:
-    """``o_J``: map ``n`` of :func:`dtcwpt.dtcwpt2` reads ``x[2^J n + u - o_J]`` (Lemma B.1 kernel ``V[u]``)."""
+    """``o_J``: map ``n`` of :func:`cnnmath.shift.dtcwpt.dtcwpt2` reads ``x[2^J n + u - o_J]`` (Lemma B.1 kernel ``V[u]``)."""
     return dtcwpt.packet_filters_1d(J)[3]
 
 
@@ -61,7 +61,7 @@ def wcnn_shift(J: int, last_stride: int = 2) -> int:
 
 
 def wcnn_signs(J: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(2^J,)`` signs per band (sorted as :func:`dtcwpt.packet_filters_1d`) of trees a and b:
+    """``(2^J,)`` signs per band (sorted as :func:`cnnmath.shift.dtcwpt.packet_filters_1d`) of trees a and b:
     our 1-D packet kernel = sign × wcnn's, ``(-1)`` to the number of negated filters on the path."""
     out = []
     for tree in (1, 2):
