@@ -420,6 +420,9 @@ def toc(papers: list[Paper]) -> str:
         "  - caption: Reference",
         "    chapters:",
         "      - file: book/references",
+        "      - file: book/api/index",
+        "        sections:",
+        *[f"          - file: book/api/{paper.name}" for paper in papers],
         "",
     ]
     return "\n".join(lines)
