@@ -11,7 +11,7 @@ paper's own parametrisation is unknown), plus documented extensions (Gaussian, f
 Gaussian derivatives, difference of Gaussians).
 
 Conventions (our reconstruction; see the chapter page)
-----------------------------------
+------------------------------------------------------
 A ``kh × kw`` kernel is sampled on the centred grid ``u_j = j - (k - 1)/2``; the row index is
 ``y`` (downwards), the column index ``x``. An orientation ``θ`` rotates the coordinates,
 ``x' = x cos θ + y sin θ``, ``y' = -x sin θ + y cos θ``; with this convention
