@@ -381,7 +381,9 @@ def test_stage_inserts_verdicts_and_provenance_after_the_title_only_in_the_stage
 def test_toc_lists_every_chapter_and_notebook(project) -> None:
     text = toc(load_catalog(project))
     assert "- file: book/toy/index" in text and "- file: book/toy/fig02_other" in text
-    assert text.rstrip().endswith("- file: book/scorecard\n      - file: book/performance")
+    assert "- file: book/scorecard\n      - file: book/performance\n  - caption: Reference" in text
+    assert "      - file: book/references\n      - file: book/api/index\n        sections:" in text
+    assert text.rstrip().endswith("- file: book/api/toy")
     assert "  - caption: Papers\n    chapters:\n      - file: book/toy/index" in text
 
 
