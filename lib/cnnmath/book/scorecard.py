@@ -68,8 +68,9 @@ def counts(claims: list[Claim]) -> str:
     )
     for kind, word in (("check", "check"), ("finding", "finding")):
         mine = of(kind)
-        bad = sum(c.status != "PASS" for c in mine)
-        text += f" · {plural(len(mine), word)}" + (f" ({bad} failing)" if bad else "")
+        extra = [f"{n} {label}" for n, label in ((sum(c.status == "FAIL" for c in mine), "failing"),
+                                                  (sum(c.status == "GAP" for c in mine), "gaps")) if n]
+        text += f" · {plural(len(mine), word)}" + (f" ({', '.join(extra)})" if extra else "")
     return text
 
 
@@ -137,8 +138,9 @@ def render_summary(papers: list[Paper], rows: list[tuple[Paper, str, list[Claim]
         ]
         for kind in ("check", "finding"):
             mine = [c for c in claims if c.kind == kind]
-            bad = sum(c.status != "PASS" for c in mine)
-            cells.append(f"{len(mine)}" + (f" ({bad} failing)" if bad else ""))
+            extra = [f"{n} {label}" for n, label in ((sum(c.status == "FAIL" for c in mine), "failing"),
+                                                      (sum(c.status == "GAP" for c in mine), "gaps")) if n]
+            cells.append(f"{len(mine)}" + (f" ({', '.join(extra)})" if extra else ""))
         lines.append(f"| [{_cell(paper.title)}]({paper.name}/index.md) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
