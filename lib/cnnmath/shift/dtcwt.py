@@ -1,0 +1,197 @@
+"""The 2-D dual-tree complex wavelet transform (DT-CWT), built on the DT-CWPT's filter banks.
+
+The same q-shift filters, one-sample-delay first stage and sign conventions as
+:mod:`cnnmath.shift.dtcwpt` (Leterme et al., arXiv 2209.11740, Appendix B), iterated on the
+low-pass only: six complex sub-bands per level, a tight frame inverted exactly by
+:func:`idtcwt2`. Used by the shift chapter's tests and its benchmark against pytorch_wavelets
+and ``dtcwt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from cnnmath.shift.dtcwpt import (
+    _CHILDREN,
+    _analytic_signs,
+    _bank,
+    _check_input,
+    _check_levels,
+    _crop,
+    _pad_to,
+    _root_bank,
+    _stage,
+    _unstage,
+)
+
+__all__ = ["DtcwtPyramid", "dtcwt2", "idtcwt2"]
+
+
+@dataclass(frozen=True)
+class DtcwtPyramid:
+    """Output of :func:`dtcwt2`: real low-pass maps of the four trees and complex high-passes.
+
+    ``lowpass``: ``(B, 4, H'/2^J, W'/2^J)`` (trees aa, ab, ba, bb, rows then columns);
+    ``highpasses[j]``: ``(B, 6, H'/2^{j+1}, W'/2^{j+1})`` complex, sub-bands
+    (LH ↗, LH ↘, HL ↗, HL ↘, HH ↗, HH ↘), L/H = low/high-pass along (y, x); ``size``: the
+    input's ``(H, W)`` (``H', W'``: the next multiples of ``2^J``).
+    """
+
+    lowpass: torch.Tensor
+    highpasses: tuple[torch.Tensor, ...]
+    size: tuple[int, int]
+
+
+_TREES = ("aa", "ab", "ba", "bb")  # (rows tree, columns tree)
+_SUBBANDS = ((0, 1), (1, 0), (1, 1))  # (y band, x band) of LH, HL, HH
+
+
+def _signs_wavelet(j: int, like: torch.Tensor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per sub-band (LH, HL, HH), the signs ``s_y``, ``s_x`` of the level-j analytic filters, and their product."""
+    s = _analytic_signs(j)
+    sy = np.array([s[by] for by, _ in _SUBBANDS])
+    sx = np.array([s[bx] for _, bx in _SUBBANDS])
+    return sy, sx, sy * sx
+
+
+def _wavelet_labels(J: int) -> list[tuple[list[str], list[str]]]:
+    """Per level, the (x, y) labels of the four trees' low-pass nodes that the level splits."""
+    lx = ["root1" if t[1] == "a" else "root2" for t in _TREES]
+    ly = ["root1" if t[0] == "a" else "root2" for t in _TREES]
+    out = []
+    for _ in range(J):
+        out.append((lx, ly))
+        lx, ly = [_CHILDREN[label][0] for label in lx], [_CHILDREN[label][0] for label in ly]
+    return out
+
+
+def _level(low: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+    """One DT-CWT level: ``(B, 4, H, W)`` trees' low-passes (or ``(B, 1, H, W)`` image at j = 1)
+    → ``(B, t_y, t_x, b_x, b_y, H/2, W/2)`` (a view: trees, then x and y bands)."""
+    B = low.shape[0]
+    if j == 1:  # one input, both trees' filters at once
+        y = _stage(_stage(low, _root_bank(1), -1), _root_bank(4), -3)  # (B, (tx, bx), (ty, by), h, w)
+        return y.view(B, 2, 2, 2, 2, *y.shape[-2:]).permute(0, 3, 1, 2, 4, 5, 6)
+    y = _stage(_stage(low, _bank(lx), -1), _bank(ly, repeat=2), -3)  # (B, (tree, bx), by, h, w)
+    return y.view(B, 2, 2, 2, 2, *y.shape[-2:])
+
+
+def _unlevel(r: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+    """Inverse of :func:`_level` (before the sum over the trees at j = 1); ``r`` from :func:`_trees`."""
+    B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    if j == 1:
+        r = r.permute(0, 2, 3, 1, 4, 5, 6).reshape(B, 4, 4, h, w)  # a view: _trees stored it so
+        y = _unstage(r, _root_bank(4), -2)  # (B, (tx, bx), H, w)
+        return _unstage(y.view(B, 1, 4, 2 * h, w), _root_bank(1), -1)  # (B, 1, H, W)
+    y = _unstage(r.reshape(B, 8, 2, h, w), _bank(ly, repeat=2), -2)  # (B, (tree, bx), H, w)
+    return _unstage(y.view(B, 4, 2, 2 * h, w), _bank(lx), -1)  # (B, 4, H, W)
+
+
+def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: torch.Tensor) -> torch.Tensor:
+    """``out ← sa·a + sb·b`` for signs ``sa, sb`` ∈ {±1}, in one pass where possible."""
+    if sa > 0:
+        return torch.add(a, b, alpha=sb, out=out)
+    if sb > 0:
+        return torch.sub(b, a, out=out)
+    return torch.add(a, b, out=out).neg_()
+
+
+def _highs(r: torch.Tensor, j: int) -> torch.Tensor:
+    """Complex sub-bands (B.6) of one level, ``(B, t_y, t_x, b_x, b_y, h, w)`` → ``(B, 6, h, w)``."""
+    B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    sy, sx, sxy = _signs_wavelet(j, r)
+    re = torch.empty(B, 3, 2, h, w, dtype=r.dtype, device=r.device)
+    im = torch.empty_like(re)
+    for i, (by, bx) in enumerate(_SUBBANDS):
+        aa, ab, ba, bb = r[:, 0, 0, bx, by], r[:, 0, 1, bx, by], r[:, 1, 0, bx, by], r[:, 1, 1, bx, by]
+        _signed_sum(aa, 1, bb, -sxy[i], re[:, i, 0])
+        _signed_sum(aa, 1, bb, sxy[i], re[:, i, 1])
+        _signed_sum(ba, sy[i], ab, sx[i], im[:, i, 0])
+        _signed_sum(ba, sy[i], ab, -sx[i], im[:, i, 1])
+    return torch.complex(re, im).flatten(1, 2)
+
+
+def _trees(low: torch.Tensor, high: torch.Tensor, j: int) -> torch.Tensor:
+    """Inverse of :func:`_highs` with the low-passes, times 2: the ``(B, t_y, t_x, b_x, b_y, h, w)``
+    real trees, stored in the order :func:`_unlevel` reads (``(t_x, b_x, t_y, b_y)`` at j = 1).
+
+    ``low`` is the trees' low-pass times 2 as well (the factor is divided out once, at the end).
+    """
+    B, h, w = high.shape[0], high.shape[-2], high.shape[-1]
+    z = torch.view_as_real(high.view(B, 3, 2, h, w))
+    sy, sx, sxy = _signs_wavelet(j, low)
+    store = torch.empty(B, 2, 2, 2, 2, h, w, dtype=low.dtype, device=low.device)
+    r = store.permute(0, 3, 1, 2, 4, 5, 6) if j == 1 else store
+    r[:, :, :, 0, 0] = low.view(B, 2, 2, h, w)
+    for i, (by, bx) in enumerate(_SUBBANDS):
+        ne_re, ne_im, se_re, se_im = z[:, i, 0, ..., 0], z[:, i, 0, ..., 1], z[:, i, 1, ..., 0], z[:, i, 1, ..., 1]
+        torch.add(ne_re, se_re, out=r[:, 0, 0, bx, by])
+        _signed_sum(se_re, sxy[i], ne_re, -sxy[i], r[:, 1, 1, bx, by])
+        _signed_sum(ne_im, sy[i], se_im, sy[i], r[:, 1, 0, bx, by])
+        _signed_sum(ne_im, sx[i], se_im, -sx[i], r[:, 0, 1, bx, by])
+    return r
+
+
+def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
+    """2-D dual-tree complex wavelet transform with the paper's filters, J levels, periodic.
+
+    Only the low-pass node is split at each level (Kingsbury's DT-CWT); each level gives six
+    complex oriented sub-bands, products of 1-D complex scaling functions and wavelets (B.6).
+    ``x`` is ``(B, H, W)`` float of any size (extended symmetrically to multiples of ``2^J``,
+    cropped back by :func:`idtcwt2`). Each level is two batched matrix products that compute
+    only the kept samples, both trees at once (:mod:`cnnmath.shift.polyphase`).
+
+    Examples
+    --------
+    >>> p = dtcwt2(torch.randn(2, 32, 32), J=3)
+    >>> tuple(p.lowpass.shape), [tuple(h.shape) for h in p.highpasses]
+    ((2, 4, 4, 4), [(2, 6, 16, 16), (2, 6, 8, 8), (2, 6, 4, 4)])
+    """
+    _check_levels(J)
+    _check_input(x)
+    xp = _pad_to(x, 2**J)
+    size = (x.shape[-2], x.shape[-1])
+    c = _chunk(xp)
+    if c < len(xp):  # a few images at a time: the working set stays in cache
+        parts = [_dtcwt2(xp[i : i + c], J) for i in range(0, len(xp), c)]
+        highs = tuple(torch.cat([p[1][j] for p in parts]) for j in range(J))
+        return DtcwtPyramid(torch.cat([p[0] for p in parts]), highs, size)
+    return DtcwtPyramid(*_dtcwt2(xp, J), size)
+
+
+_CHUNK_PIXELS = 2 * 256 * 256
+
+
+def _chunk(x: torch.Tensor) -> int:
+    """Images per call: about :data:`_CHUNK_PIXELS` pixels (at least one image)."""
+    return max(1, _CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]))
+
+
+def _dtcwt2(x: torch.Tensor, J: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    low = x.unsqueeze(1)
+    highs = []
+    for j, (lx, ly) in enumerate(_wavelet_labels(J), start=1):
+        r = _level(low, j, lx, ly)
+        highs.append(_highs(r, j))
+        low = r[:, :, :, 0, 0].reshape(r.shape[0], 4, *r.shape[-2:])
+    return low, tuple(highs)
+
+
+def idtcwt2(pyramid: DtcwtPyramid) -> torch.Tensor:
+    """Inverse of :func:`dtcwt2`: ``idtcwt2(dtcwt2(x, J)) == x`` (tight frame, exact), at ``pyramid.size``."""
+    J = len(pyramid.highpasses)
+    _check_levels(J, "len(pyramid.highpasses)")
+    c = _chunk(pyramid.highpasses[0]) * 4
+    B = pyramid.lowpass.shape[0]
+    parts = [_idtcwt2(pyramid.lowpass[i : i + c], [h[i : i + c] for h in pyramid.highpasses]) for i in range(0, B, c)]
+    return _crop(parts[0] if len(parts) == 1 else torch.cat(parts), pyramid.size)
+
+
+def _idtcwt2(lowpass: torch.Tensor, highpasses: list[torch.Tensor]) -> torch.Tensor:
+    low = 2 * lowpass  # every tree coefficient is carried times 2 (see _trees)
+    for j, (lx, ly) in reversed(list(enumerate(_wavelet_labels(len(highpasses)), start=1))):
+        low = _unlevel(_trees(low, highpasses[j - 1], j), j, lx, ly)
+    return low[:, 0] / 8
