@@ -38,7 +38,7 @@ record: venv  ## rewrite the committed record: every notebook into book/, then _
 
 # The chapters CI's seed sweep covers: those whose sweep has been run clean (0 flips) at the
 # current record. Leave empty (`make seeds SEED_CHAPTERS=`) for every notebook of the book.
-SEED_CHAPTERS ?= volterra shift relu
+SEED_CHAPTERS ?= volterra shift relu cross
 
 seeds: venv  ## rerun notebooks at seeds the book does not use (SEED_CHAPTERS); fail on any verdict flip
 	$(PY) -m cnnmath.book.reproduce --seeds $(SEED_CHAPTERS)
