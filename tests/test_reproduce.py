@@ -36,13 +36,11 @@ sleep = 0
 
 
 def toy(make_toy, root: Path, first_cell: str = RANGED, claim: str = "") -> Path:
-    """The shared toy project, its claims given a kind, a parameters cell with ranged parameters,
+    """The shared toy project (tests/conftest.py) with a parameters cell of ranged parameters,
     a `sleep` (seconds) before the claim, and optionally another claim condition."""
     make_toy(root, first_cell=first_cell)
     for source in (root / "nbsrc" / "toy").glob("*.py"):
         text = source.read_text()
-        if "kind=" not in text:
-            text = text.replace('claim("toy.fig01.value", ', 'claim("toy.fig01.value", kind="check", ')
         if "sleep" in first_cell:
             text = text.replace("value = scale * n", "import time\ntime.sleep(sleep)\nvalue = scale * n")
         if claim:
