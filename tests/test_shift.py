@@ -211,3 +211,43 @@ def test_shift_study_rmax_offset():
     assert aligned.valid[0] + 1 == offset.valid[0] and not np.allclose(aligned.rho_sq, offset.rho_sq)
     with pytest.raises(ValueError, match="rmax_shift must be an int in"):
         sh.dtcwpt_shift_study(x, None, 2, rmax_shift=4)
+
+
+def test_shift_study_per_image_values():
+    """The study keeps one value per image; each image alone gives its own row; means are ρ̃ (6.9)."""
+    rng = np.random.default_rng(5)
+    x, xs = rng.normal(size=(3, 64, 64)), rng.normal(size=(3, 64, 64))
+    both = sh.dtcwpt_shift_study(x, xs, 2, batch=2)
+    assert both.rho_sq_each.shape == (3, 2, 4, 4) and both.rho_mod_each.shape == (3, 2, 4, 4)
+    for i in range(3):
+        one = sh.dtcwpt_shift_study(x[i : i + 1], xs[i : i + 1], 2)
+        assert np.allclose(one.rho_sq_each[0], both.rho_sq_each[i], rtol=1e-6)
+        assert np.allclose(one.rho_max_each[0], both.rho_max_each[i], rtol=1e-6)
+    assert np.array_equal(both.rho_sq, both.rho_sq_each.mean(0))
+    assert np.isnan(sh.dtcwpt_shift_study(x, None, 2).rho_mod).all()
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bootstrap_interval_of_a_mean(seed):
+    """For the mean of n normal draws the 95% bootstrap interval is close to mean ± 1.96 s/√n."""
+    v = np.random.default_rng(seed).normal(size=400)
+    lo, hi = sh.bootstrap_interval(lambda i: v[i].mean(), v.size, np.random.default_rng(seed), n_boot=2000)
+    half = 1.96 * v.std(ddof=1) / np.sqrt(v.size)
+    assert lo < v.mean() < hi
+    assert abs((hi - lo) / 2 - half) < 0.1 * half
+    with pytest.raises(ValueError, match="level must be in"):
+        sh.bootstrap_interval(lambda i: 0.0, 4, np.random.default_rng(0), level=1.0)
+    with pytest.raises(ValueError, match="n must be >= 2"):
+        sh.bootstrap_interval(lambda i: 0.0, 1, np.random.default_rng(0))
+
+
+def test_fig7_shapes_of_rmax_and_cmod():
+    """The paper's Fig. 7 for a 224² input, J = 3: 128 RMax maps 56×56 before pooling, 28×28 after,
+    and 128 CMod maps 28×28; the RMax pre-pool maps at even positions are Re of the CMod maps."""
+    x = torch.as_tensor(np.random.default_rng(0).normal(size=(1, 224, 224)))
+    pre = wv.dtcwpt2(x, 3, last_stride=1)
+    dec = wv.dtcwpt2(x, 3)
+    ymax, ymod = sh.dtcwpt_rmax_cmod(x, 3)
+    assert pre[0].numel() // (56 * 56) == 128 and pre.shape[-2:] == (56, 56)
+    assert ymax[0].numel() // (28 * 28) == 128 and ymax.shape[-2:] == (28, 28) and ymod.shape == ymax.shape
+    assert (pre.real[..., ::2, ::2] - dec.real).abs().max() <= 1e-12

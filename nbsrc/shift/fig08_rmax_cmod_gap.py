@@ -58,11 +58,18 @@ for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
 
 # %%
-corr = {J: stats.pearsonr(studies[J].rho_sq[masks[J]], gammas[J][masks[J]], alternative="greater") for J in (2, 3)}
+def r_gamma(J, idx=slice(None)):
+    """Pearson r of ρ̃² (mean over the crops `idx`) and γ²(m θ) over the band-pass filters."""
+    return stats.pearsonr(studies[J].rho_sq_each[idx].mean(0)[masks[J]], gammas[J][masks[J]]).statistic
+
+
+corr = {J: r_gamma(J) for J in (2, 3)}
+ci = {J: pooling.bootstrap_interval(lambda i, J=J: r_gamma(J, i), len(x), rng) for J in (2, 3)}
 for J, s in studies.items():
     r = s.rho_sq[masks[J]]
     print(f"J = {J}: {r.size} filters, mean ρ̃² {r.mean():.3f}, median {np.median(r):.3f}, max {r.max():.3f}; "
-          f"Pearson r(ρ̃², γ²(m θ)) = {corr[J].statistic:.3f} (one-sided p = {corr[J].pvalue:.1e})")
+          f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, 95% bootstrap interval over the crops "
+          f"[{ci[J][0]:.3f}, {ci[J][1]:.3f}]")
 
 # %%
 fig, axes = plt.subplots(2, 2, figsize=(8, 7.5))
@@ -98,7 +105,7 @@ m3 = masks[3]
 alt_corr = stats.pearsonr(shifted.rho_sq[m3], gammas[3][m3])
 change = np.abs(shifted.rho_sq - studies[3].rho_sq)[m3]
 print(f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
-      f"r(ρ̃², γ²) {corr[3].statistic:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}")
+      f"r(ρ̃², γ²) {corr[3]:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}")
 # %% [markdown]
 # The aligned version is the one the paper's analysis describes: Fig. 7 draws both branches from the
 # same tree with the last stage undecimated (56×56 pre-pool maps for 224², which zero padding with the
@@ -109,9 +116,9 @@ print(f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → 
 
 # %% tags=["nbval-check-output"]
 for J in (2, 3):
-    r, p = corr[J].statistic, corr[J].pvalue
-    claim(f"shift.fig08.corr_gamma_j{J}", kind="paper", ours=r, paper="same pattern as Fig. 5", holds=r > 0 and p < 0.01,
-          condition="r > 0 with one-sided p < 0.01", note=f"Pearson r of ρ̃² and γ²(m θ) over the {masks[J].sum()} band-pass filters",
+    claim(f"shift.fig08.corr_gamma_j{J}", kind="check", ours=corr[J], paper=None, holds=ci[J][0] > 0.5,
+          condition="95% bootstrap interval above 0.5 (a strong correlation)",
+          note=f"Pearson r of ρ̃² and Thm 3.11's γ²(m θ), {masks[J].sum()} band-pass filters: Fig. 8 follows Fig. 5",
           fmt=".2f")
 claim("shift.fig08.dark_cells_j2", kind="paper", ours=f"{len(top3 & paper_dark)} of 3", paper="3 of 3", holds=top3 == paper_dark,
       condition="the paper's 3 darkest cells are our 3 largest", note="J = 2, ↘ cells (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8)")
@@ -127,7 +134,9 @@ for J in (2, 3):
 # of cells where $m_J\theta_l$ comes close to $2\pi\mathbb{Z}^2$, the dark spots of Fig. 5: the
 # empirical map and $\gamma^2$ sampled at the cells are strongly correlated, and for $J = 2$ our
 # three largest cells are the three dark cells of the paper's figure. The correlation claims
-# test the paper's qualitative statement (Fig. 8 looks like Fig. 5) with a one-sided 1 % test.
+# test the paper's qualitative statement (Fig. 8 looks like Fig. 5): they are checks, not
+# reproductions (the paper prints no correlation), and they hold only when the 95% bootstrap
+# interval over the crops lies above 0.5, a strong correlation, not merely above zero.
 # Theorem 3.11 itself cannot be checked here: with $\kappa_J = \pi/m_J$ the term
 # $\beta_1(m_J\kappa_J) = \pi$ makes its bound vacuous (see the chapter page). At the cell centres
 # $\gamma^2$ only reaches 0.11 (its worst value 3/2 lies on cell corners), so the theory row is

@@ -17,6 +17,7 @@ Used by the ``shift`` chapter (Figs. 2-5, 7-9).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -282,19 +283,51 @@ def natural_crops(
 
 @dataclass(frozen=True)
 class ShiftStudy:
-    """Per-filter means over images, each ``(2, 2^J, 2^J)`` (orientation, k_y, k_x).
+    """Per-image ratios of every filter, each ``(N, 2, 2^J, 2^J)`` (image, orientation, k_y, k_x).
 
-    ``rho_sq``: ``mean ρ²`` (6.9), RMax vs CMod; ``rho_max``: mean (6.10), RMax shift
-    distance over the CMod norm; ``rho_mod``: mean (6.11) (both NaN without shifted images);
-    ``theta``: cell centres ``(2, 2^J, 2^J, 2)``; ``valid``: the ``(start, stop)`` range of
-    output indices kept on each axis.
+    ``rho_sq_each``: ``ρ²`` (6.9), RMax vs CMod; ``rho_max_each``: (6.10), RMax shift distance
+    over the CMod norm; ``rho_mod_each``: (6.11) (both NaN without shifted images). Their means
+    over the images (the paper's ``ρ̃``) are the properties ``rho_sq``, ``rho_max``, ``rho_mod``.
+    ``theta``: cell centres ``(2, 2^J, 2^J, 2)``; ``valid``: the ``(start, stop)`` range of output
+    indices kept on each axis.
     """
 
-    rho_sq: np.ndarray
-    rho_max: np.ndarray
-    rho_mod: np.ndarray
+    rho_sq_each: np.ndarray
+    rho_max_each: np.ndarray
+    rho_mod_each: np.ndarray
     theta: np.ndarray
     valid: tuple[int, int]
+
+    @property
+    def rho_sq(self) -> np.ndarray:
+        return self.rho_sq_each.mean(0)
+
+    @property
+    def rho_max(self) -> np.ndarray:
+        return self.rho_max_each.mean(0)
+
+    @property
+    def rho_mod(self) -> np.ndarray:
+        return self.rho_mod_each.mean(0)
+
+
+def bootstrap_interval(
+    stat: Callable[[np.ndarray], float], n: int, rng: np.random.Generator, n_boot: int = 1000,
+    level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(idx)`` over images resampled with replacement.
+
+    ``stat`` receives an index array of length ``n`` (a resample of the images) and returns one
+    number; the interval is the ``(1 − level)/2`` and ``(1 + level)/2`` quantiles over ``n_boot``
+    resamples (Efron & Tibshirani 1993, ch. 13).
+    """
+    if n < 2:
+        raise ValueError(f"n must be >= 2 images to resample, got {n!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    values = np.array([stat(rng.integers(0, n, n)) for _ in range(n_boot)])
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
 
 
 def interior_range(size: int, J: int, q: int = 1) -> tuple[int, int]:
@@ -324,7 +357,7 @@ def dtcwpt_shift_study(
     The transforms are periodic; only the :func:`interior_range` of every feature map enters the
     ratios, so that no output reads across the image border. ``x``, ``x_shifted``: ``(N, H, W)``
     (``x_shifted`` may be ``None``: then only ``rho_sq`` is computed). Float32 on ``device``;
-    means over the N images. ``rmax_shift = s > 0`` computes RMax on the input moved by ``s`` px
+    one value per image and filter (their means: the ``ρ̃`` of the paper). ``rmax_shift = s > 0`` computes RMax on the input moved by ``s`` px
     on both axes (``x'[m] = x[m - s]``): the authors' code reads its RMax branch ``s`` px before its
     CMod branch, ``s = wcnn_shift(J, 2) - wcnn_shift(J, 1)`` (:mod:`cnnmath.shift.conventions`); one more output is then dropped at each border.
     """
@@ -334,7 +367,7 @@ def dtcwpt_shift_study(
         raise ValueError(f"rmax_shift must be an int in [0, 2^J) = [0, {2**J}), got {rmax_shift!r}")
     a, b = interior_range(min(x.shape[-2:]), J)
     a, b = (a + 1, b - 1) if rmax_shift else (a, b)
-    sums = {"rho_sq": 0.0, "rho_max": 0.0, "rho_mod": 0.0}
+    parts_of: dict[str, list[torch.Tensor]] = {"rho_sq": [], "rho_max": [], "rho_mod": []}
     for i in range(0, len(x), batch):
         parts = [x[i : i + batch]] + ([] if x_shifted is None else [x_shifted[i : i + batch]])
         pair = torch.as_tensor(np.concatenate(parts)).to(device=device, dtype=torch.float32)
@@ -343,14 +376,16 @@ def dtcwpt_shift_study(
             ymax = dtcwpt_rmax_cmod(torch.roll(pair, (rmax_shift, rmax_shift), (-2, -1)), J)[0]
         ymax, ymod = ymax[..., a:b, a:b], ymod[..., a:b, a:b]
         k = len(parts[0])
-        sums["rho_sq"] += (relative_distance(ymod[:k], ymax[:k], ymod[:k]) ** 2).sum(0).double().cpu()
+        parts_of["rho_sq"].append(relative_distance(ymod[:k], ymax[:k], ymod[:k]) ** 2)
         if x_shifted is not None:
-            sums["rho_max"] += relative_distance(ymax[k:], ymax[:k], ymod[:k]).sum(0).double().cpu()
-            sums["rho_mod"] += relative_distance(ymod[k:], ymod[:k], ymod[:k]).sum(0).double().cpu()
-    out = {k: (v / len(x)).numpy() for k, v in sums.items() if isinstance(v, torch.Tensor)}
-    nan = np.full(out["rho_sq"].shape, np.nan)
-    out = {"rho_max": nan, "rho_mod": nan, **out}
-    return ShiftStudy(**out, theta=dtcwpt.dtcwpt_filters(J)[1], valid=(a, b))
+            parts_of["rho_max"].append(relative_distance(ymax[k:], ymax[:k], ymod[:k]))
+            parts_of["rho_mod"].append(relative_distance(ymod[k:], ymod[:k], ymod[:k]))
+    each = {k: torch.cat(v).double().cpu().numpy() for k, v in parts_of.items() if v}
+    nan = np.full(each["rho_sq"].shape, np.nan)
+    return ShiftStudy(
+        rho_sq_each=each["rho_sq"], rho_max_each=each.get("rho_max", nan), rho_mod_each=each.get("rho_mod", nan),
+        theta=dtcwpt.dtcwpt_filters(J)[1], valid=(a, b),
+    )
 
 
 def fill_frequency_plane(values: np.ndarray) -> np.ndarray:
