@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -14,10 +15,19 @@ def seed_everything(seed: int, threads: int = 2) -> np.random.Generator:
     """Seed Python, NumPy and torch, fix torch's CPU thread count, return a NumPy generator.
 
     The thread count is fixed because torch's CPU reductions give different low bits for
-    different thread counts; 2 matches the project's machines and CI.
+    different thread counts; 2 matches the project's machines and CI. ``$CNNMATH_THREADS``, when
+    set, replaces ``threads`` for the whole run: it exists to check that no checked output depends
+    on the thread count (the notebooks' verdicts are re-derived with another one).
     """
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    env = os.environ.get("CNNMATH_THREADS")
+    if env is not None:
+        if not env.isdigit() or int(env) < 1:
+            raise ValueError(f"CNNMATH_THREADS must be a positive integer, got {env!r}")
+        threads = int(env)
+    if not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be a positive int, got {threads!r}")
     random.seed(seed)
     torch.manual_seed(seed)
     torch.set_num_threads(threads)
