@@ -46,15 +46,21 @@ plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
 dev = runtime.resolve_device(device)
 ones = lambda *shape: torch.ones(*shape, dtype=torch.float64, device=dev)  # noqa: E731
-cases = {"(a) 1-D ⊛ 2-D": (ones(size), [ones(size, size)]),
-         "(b) 2-D ⊛ (1-D, 1-D)": (ones(size, size), [ones(size), ones(size)]),
-         "(c) 2-D ⊛ (2-D, 2-D)": (ones(size, size), [ones(size, size), ones(size, size)])}
+cases = {
+    "(a) 1-D ⊛ 2-D": (ones(size), [ones(size, size)]),
+    "(b) 2-D ⊛ (1-D, 1-D)": (ones(size, size), [ones(size), ones(size)]),
+    "(c) 2-D ⊛ (2-D, 2-D)": (ones(size, size), [ones(size, size), ones(size, size)]),
+}
 print(f"data: all-ones kernels of size {size}")
+
 
 # %%
 def accumulate(g: np.ndarray, hs: list[np.ndarray]) -> np.ndarray:
-    """Direct sum over G's entries of G[i] times the outer product of the H_k shifted by i_k on every axis."""
-    span = [h.shape[a] + g.shape[k] - 1 for k, h in enumerate(hs) for a in range(h.ndim)]
+    """Direct sum over G's entries of G[i] times the outer product of the H_k shifted by
+    i_k on every axis."""
+    span = [
+        h.shape[a] + g.shape[k] - 1 for k, h in enumerate(hs) for a in range(h.ndim)
+    ]
     out = np.zeros(span)
     block = hs[0]
     for h in hs[1:]:
@@ -65,21 +71,36 @@ def accumulate(g: np.ndarray, hs: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-results = {name: conv.outer_conv(g, hs).cpu().numpy() for name, (g, hs) in cases.items()}
-direct = {name: accumulate(g.cpu().numpy(), [h.cpu().numpy() for h in hs]) for name, (g, hs) in cases.items()}
+results = {
+    name: conv.outer_conv(g, hs).cpu().numpy() for name, (g, hs) in cases.items()
+}
+direct = {
+    name: accumulate(g.cpu().numpy(), [h.cpu().numpy() for h in hs])
+    for name, (g, hs) in cases.items()
+}
 for name, r in results.items():
-    print(f"{name}: shape {r.shape}, max {r.max():.0f}, non-zeros {np.count_nonzero(r)}, sum {r.sum():.0f}")
+    print(
+        f"{name}: shape {r.shape}, max {r.max():.0f}, non-zeros {np.count_nonzero(r)}, "
+        f"sum {r.sum():.0f}"
+    )
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(12, 4.2))
-for ax, (name, r) in zip(axes, results.items()):
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Outer convolutions of all-ones kernels of size 8, as the authors' code draws them: (a) $\\mathbf 1_8 \\circledast \\mathbf 1_{8\\times 8}$, a diagonal band; (b) $\\mathbf 1_{8\\times 8} \\circledast (\\mathbf 1_8, \\mathbf 1_8)$, a product of triangles; (c) $\\mathbf 1_{8\\times 8} \\circledast (\\mathbf 1_{8\\times 8}, \\mathbf 1_{8\\times 8})$, a $15^4$ tensor unfolded to a $225 \\times 225$ matrix. Colours count the index tuples reaching each entry.", "name": "fig-volterra-outer-conv-support"}, "image": {"alt": "Three heat maps in copper tones, each with a colour bar of counts. (a) A 15 by 15 square with a bright diagonal band fading toward the corners, zero outside the band. (b) A 15 by 15 square brightest in the centre, a pyramid. (c) A 225 by 225 matrix made of 15 by 15 blocks, the band pattern of (a) repeated inside a band of blocks."}}
+fig, axes = plotting.subplots(2, 2, aspect=1.0)
+for ax, (name, r) in zip(axes.flat, results.items()):
     side = int(np.sqrt(r.size))
-    picture = r.reshape(side, side) if r.ndim == 2 else r.transpose(0, 2, 1, 3).reshape(side, side)
+    if r.ndim == 2:
+        picture = r.reshape(side, side)
+    else:
+        picture = r.transpose(0, 2, 1, 3).reshape(side, side)
     im = ax.imshow(picture, cmap="copper")
-    labels = ("second axes of both blocks", "first axes of both blocks") if r.ndim == 4 else ("o₂", "o₁")
+    if r.ndim == 4:
+        labels = ("second axes of both blocks", "first axes of both blocks")
+    else:
+        labels = ("o₂", "o₁")
     ax.set(title=name, xlabel=labels[0], ylabel=labels[1])
     ax.grid(False)
-    fig.colorbar(im, ax=ax, shrink=0.7)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+axes[1, 1].set_axis_off()
 plt.show()
 
 # %% [markdown]
@@ -91,17 +112,42 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 band = (size - 1) * size // 2
-expected_nnz = [(2 * size - 1) ** 2 - 2 * band, (2 * size - 1) ** 2, ((2 * size - 1) ** 2 - 2 * band) ** 2]
+expected_nnz = [
+    (2 * size - 1) ** 2 - 2 * band,
+    (2 * size - 1) ** 2,
+    ((2 * size - 1) ** 2 - 2 * band) ** 2,
+]
 expected_sum = [size * size**2, size**2 * size * size, size**2 * size**2 * size**2]
 same = all(np.array_equal(results[k], direct[k]) for k in cases)
-claim("volterra.outer_conv_support.direct", kind="check", ours="exact" if same else "differs", paper=None, holds=same,
-      condition="outer_conv = direct accumulation, every entry", note="three all-ones outer convolutions (integers)")
+claim(
+    "volterra.outer_conv_support.direct",
+    kind="check",
+    ours="exact" if same else "differs",
+    paper=None,
+    holds=same,
+    condition="outer_conv = direct accumulation, every entry",
+    note="three all-ones outer convolutions (integers)",
+)
 nnz = [np.count_nonzero(r) for r in results.values()]
-claim("volterra.outer_conv_support.support", kind="check", ours=" ".join(map(str, nnz)), paper=None, holds=nnz == expected_nnz,
-      condition=f"= {' '.join(map(str, expected_nnz))}", note="non-zero entries of (a), (b), (c)")
+claim(
+    "volterra.outer_conv_support.support",
+    kind="check",
+    ours=" ".join(map(str, nnz)),
+    paper=None,
+    holds=nnz == expected_nnz,
+    condition=f"= {' '.join(map(str, expected_nnz))}",
+    note="non-zero entries of (a), (b), (c)",
+)
 sums = [int(r.sum()) for r in results.values()]
-claim("volterra.outer_conv_support.mass", kind="check", ours=" ".join(map(str, sums)), paper=None, holds=sums == expected_sum,
-      condition="= ΣG Π ΣH_k", note="total of (a), (b), (c)")
+claim(
+    "volterra.outer_conv_support.mass",
+    kind="check",
+    ours=" ".join(map(str, sums)),
+    paper=None,
+    holds=sums == expected_sum,
+    condition="= ΣG Π ΣH_k",
+    note="total of (a), (b), (c)",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

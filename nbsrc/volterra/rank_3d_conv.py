@@ -49,8 +49,14 @@ plotting.use_style()
 runtime.seed_everything(seed, threads=threads)
 dev = runtime.resolve_device(device)
 gen = torch.Generator(device=dev).manual_seed(seed)
-img_r, ker_r = [int(v) for v in image_ranks.split(",")], [int(v) for v in kernel_ranks.split(",")]
-print(f"data: synthetic Gaussian Tucker tensors; image {image_size}^3 ranks {img_r}, kernel {kernel_size}^3 ranks {ker_r}")
+img_r, ker_r = (
+    [int(v) for v in image_ranks.split(",")],
+    [int(v) for v in kernel_ranks.split(",")],
+)
+print(
+    f"data: synthetic Gaussian Tucker tensors; image {image_size}^3 ranks {img_r}, "
+    f"kernel {kernel_size}^3 ranks {ker_r}"
+)
 
 
 def tucker(size: int, ranks: list[int]) -> torch.Tensor:
@@ -61,29 +67,51 @@ def tucker(size: int, ranks: list[int]) -> torch.Tensor:
         t = torch.movedim(torch.tensordot(t, u, dims=([k], [1])), -1, k)
     return t / t.norm()
 
+
 # %%
 predicted = [a * b for a, b in zip(img_r, ker_r)]
 found, svs = [], None
 for trial in range(n_trials):
-    out = torch.conv3d(tucker(image_size, img_r)[None, None], tucker(kernel_size, ker_r)[None, None])[0, 0]
-    unfold = [torch.movedim(out, k, 0).reshape(out.shape[k], -1).cpu().numpy() for k in range(3)]
+    out = torch.conv3d(
+        tucker(image_size, img_r)[None, None], tucker(kernel_size, ker_r)[None, None]
+    )[0, 0]
+    unfold = [
+        torch.movedim(out, k, 0).reshape(out.shape[k], -1).cpu().numpy()
+        for k in range(3)
+    ]
     found.append([conv.numerical_rank(u, rtol) for u in unfold])
     svs = svs or [np.linalg.svd(u, compute_uv=False) for u in unfold]
-print(f"output shape {tuple(out.shape)}; predicted mode ranks {predicted}; found {sorted({tuple(f) for f in found})}")
+print(
+    f"output shape {tuple(out.shape)}; predicted mode ranks {predicted}; found "
+    f"{sorted({tuple(f) for f in found})}"
+)
 
-# %%
-fig, ax = plt.subplots(figsize=(7, 4))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Singular values of the three mode unfoldings of a Tucker volume convolved with a Tucker kernel (the authors' 3-D convolution rank figure), first draw: each mode's values drop to rounding level after its predicted rank $6$, $8$, $12$.", "name": "fig-volterra-rank-3d-conv"}, "image": {"alt": "Three curves of normalised singular values on a log scale against their index, one per mode; each stays near one for its first few values, then falls by more than ten decades to rounding noise, below a dashed horizontal threshold line, after 6, 8 and 12 values respectively."}}
+fig, ax = plotting.subplots(aspect=0.6)
 for k, s in enumerate(svs):
-    ax.semilogy(np.arange(1, len(s) + 1), s / s[0] + 1e-300, "o-", ms=3, label=f"mode {k + 1}")
+    ax.semilogy(
+        np.arange(1, len(s) + 1), s / s[0] + 1e-300, "o-", ms=3, label=f"mode {k + 1}"
+    )
 ax.axhline(rtol, color="gray", ls="--", lw=1, label="rank threshold")
-ax.set(xlabel="index", ylabel=r"$\sigma_i / \sigma_{\max}$", title="mode singular values of the 3-D convolution, first draw")
-ax.legend(fontsize=8)
+ax.set(
+    xlabel="index",
+    ylabel=r"$\sigma_i / \sigma_{\max}$",
+    title="mode singular values of the 3-D convolution, first draw",
+)
+ax.legend()
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("volterra.rank_3d_conv.mode_ranks", kind="paper", ours=" ".join(map(str, found[0])), paper=" ".join(map(str, predicted)),
-      holds=all(f == predicted for f in found), condition="= products of the Tucker ranks in every draw",
-      note=f"mode ranks of a {image_size}³ Tucker volume * {kernel_size}³ Tucker kernel, {n_trials} draws, first shown")
+claim(
+    "volterra.rank_3d_conv.mode_ranks",
+    kind="paper",
+    ours=" ".join(map(str, found[0])),
+    paper=" ".join(map(str, predicted)),
+    holds=all(f == predicted for f in found),
+    condition="= products of the Tucker ranks in every draw",
+    note=f"mode ranks of a {image_size}³ Tucker volume * {kernel_size}³ Tucker "
+    f"kernel, {n_trials} draws, first shown",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

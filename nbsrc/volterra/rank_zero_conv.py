@@ -51,7 +51,10 @@ plotting.use_style()
 rng = runtime.seed_everything(seed, threads=threads)
 dev = runtime.resolve_device(device)
 case_list = [tuple(int(v) for v in c.split("-")) for c in cases.split(",")]
-print(f"data: synthetic; g Gaussian {kernel_size}x{kernel_size} of rank r, annihilated signals of length {signal_length}; (r, T1, T2) = {case_list}")
+print(
+    f"data: synthetic; g Gaussian {kernel_size}x{kernel_size} of rank r, annihilated "
+    f"signals of length {signal_length}; (r, T1, T2) = {case_list}"
+)
 
 
 def gaussian(*shape: int) -> torch.Tensor:
@@ -59,11 +62,18 @@ def gaussian(*shape: int) -> torch.Tensor:
 
 
 def interior(r: int, t1: int, t2: int) -> torch.Tensor:
-    """Crop [9:-9, 9:-9] of g ⊛ (h1, h2), g of rank r, h_i annihilated by ones(T_i + 1)."""
+    """Crop [9:-9, 9:-9] of g ⊛ (h1, h2), g of rank r, h_i annihilated by
+    ones(T_i + 1)."""
     g = gaussian(kernel_size, r) @ gaussian(r, kernel_size)
-    hs = [torch.tensor(conv.annihilated_signal(np.ones(t + 1), signal_length, rng), device=dev) for t in (t1, t2)]
+    hs = [
+        torch.tensor(
+            conv.annihilated_signal(np.ones(t + 1), signal_length, rng), device=dev
+        )
+        for t in (t1, t2)
+    ]
     full = conv.outer_conv(g / g.norm(), [h / h.norm() for h in hs])
     return full[kernel_size:-kernel_size, kernel_size:-kernel_size]
+
 
 # %%
 found, singular, predicted = {}, {}, {c: min(*c, kernel_size) for c in case_list}
@@ -71,21 +81,41 @@ for c in case_list:
     mats = [interior(*c).cpu().numpy() for _ in range(n_trials)]
     found[c] = [conv.numerical_rank(m, rtol) for m in mats]
     singular[c] = (lambda s: s / s[0])(np.linalg.svd(mats[0], compute_uv=False))
-    print(f"(r, T1, T2) = {c}: predicted {predicted[c]}, found {sorted(set(found[c]))}, interior shape {mats[0].shape}")
+    print(
+        f"(r, T1, T2) = {c}: predicted {predicted[c]}, found {sorted(set(found[c]))}, "
+        f"interior shape {mats[0].shape}"
+    )
 
-# %%
-fig, ax = plt.subplots(figsize=(7, 4))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Singular values of the interior of $g \\circledast (h_1, h_2)$ when each $h_i$ is a signal the all-ones filter of length $T_i + 1$ annihilates (the authors' zero-convolution rank figure), first draw of each of the authors' seven cases: each curve drops to rounding level after $\\min(r, T_1, T_2)$ values.", "name": "fig-volterra-rank-zero-conv"}, "image": {"alt": "Seven curves of normalised singular values on a log scale against their index, one per case r, T1, T2; each keeps its first few values near the top, then falls below a dashed horizontal threshold line, for some cases by more than a hundred decades."}}
+fig, ax = plotting.subplots(aspect=0.6)
 for c in case_list:
-    ax.semilogy(np.arange(1, len(singular[c]) + 1), singular[c] + 1e-300, "o-", ms=4, label=f"r, T1, T2 = {c}")
+    ax.semilogy(
+        np.arange(1, len(singular[c]) + 1),
+        singular[c] + 1e-300,
+        "o-",
+        ms=4,
+        label=f"r, T1, T2 = {c}",
+    )
 ax.axhline(rtol, color="gray", ls="--", lw=1, label="rank threshold")
-ax.set(xlabel="index", ylabel=r"$\sigma_i / \sigma_{\max}$", title="interior of g ⊛ (h1, h2), annihilated h_i, first draw")
-ax.legend(fontsize=8)
+ax.set(
+    xlabel="index",
+    ylabel=r"$\sigma_i / \sigma_{\max}$",
+    title="interior of g ⊛ (h1, h2), annihilated h_i, first draw",
+)
+ax.legend(ncol=2)
 plt.show()
 
 # %% tags=["nbval-check-output"]
 hits = sum(v == predicted[c] for c in case_list for v in found[c])
-claim("volterra.rank_zero_conv.rank", kind="check", ours=f"{hits}/{len(case_list) * n_trials}", paper=None, holds=hits == len(case_list) * n_trials,
-      condition="numerical rank = min(r, T1, T2) in every draw", note=f"{len(case_list)} cases of the authors' legend, {n_trials} draws each")
+claim(
+    "volterra.rank_zero_conv.rank",
+    kind="check",
+    ours=f"{hits}/{len(case_list) * n_trials}",
+    paper=None,
+    holds=hits == len(case_list) * n_trials,
+    condition="numerical rank = min(r, T1, T2) in every draw",
+    note=f"{len(case_list)} cases of the authors' legend, {n_trials} draws each",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
