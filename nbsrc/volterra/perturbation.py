@@ -60,11 +60,16 @@ x = x / x.norm()
 ys = [x.clone() for _ in eps_list]
 for y, eps in zip(ys, eps_list):
     y[perturbed_index] += eps
-print(f"data: synthetic, x ~ N(0, I) in R^{signal_length}, unit norm; perturbation at index {perturbed_index}, ε = {eps_list}")
+print(
+    f"data: synthetic, x ~ N(0, I) in R^{signal_length}, unit norm; perturbation at "
+    f"index {perturbed_index}, ε = {eps_list}"
+)
+
 
 # %%
 def window_powers(signal: torch.Tensor, order: int) -> torch.Tensor:
-    """Rows p_t^{⊗n} (flattened like an order-n kernel), one per output t: H * x^n = rows @ H.flatten()."""
+    """Rows p_t^{⊗n} (flattened like an order-n kernel), one per output t: H * x^n =
+    rows @ H.flatten()."""
     windows = signal.unfold(0, kernel_size, 1)
     rows = windows
     for _ in range(order - 1):
@@ -73,12 +78,20 @@ def window_powers(signal: torch.Tensor, order: int) -> torch.Tensor:
 
 
 def responses(order: int) -> tuple[np.ndarray, float]:
-    """‖H * x^n - H * y^n‖ for n_draws unit-norm H (one row per ε), and a check against order_n_conv1d."""
+    """‖H * x^n - H * y^n‖ for n_draws unit-norm H (one row per ε), and a check against
+    order_n_conv1d."""
     base, out = window_powers(x, order), np.zeros((len(eps_list), n_draws))
     diffs = [base - window_powers(y, order) for y in ys]
-    changed = [(d != 0).any(1) for d in diffs]  # outputs whose window misses the perturbed sample are unchanged
+    # outputs whose window misses the perturbed sample are unchanged
+    changed = [(d != 0).any(1) for d in diffs]
     for start in range(0, n_draws, chunk):
-        h = torch.randn(min(chunk, n_draws - start), kernel_size**order, generator=gen, dtype=torch.float64, device=dev)
+        h = torch.randn(
+            min(chunk, n_draws - start),
+            kernel_size**order,
+            generator=gen,
+            dtype=torch.float64,
+            device=dev,
+        )
         h = h / h.norm(dim=1, keepdim=True)
         for e, (d, c) in enumerate(zip(diffs, changed)):
             out[e, start : start + len(h)] = (h @ d[c].T).norm(dim=1).cpu().numpy()
@@ -86,15 +99,22 @@ def responses(order: int) -> tuple[np.ndarray, float]:
     direct = conv.order_n_conv1d(kernel, x) - conv.order_n_conv1d(kernel, ys[-1])
     return out, ((direct - diffs[-1] @ h[-1]).norm() / direct.norm()).item()
 
+
 # %%
 orders = list(range(1, max_order + 1))
 norms, mismatch = {}, []
 for n in orders:
     norms[n], err = responses(n)
     mismatch.append(err)
-exact = {(e, n): conv.perturbation_expectation(x, y, n, kernel_size) for e, y in enumerate(ys) for n in orders}
+exact = {
+    (e, n): conv.perturbation_expectation(x, y, n, kernel_size)
+    for e, y in enumerate(ys)
+    for n in orders
+}
 for e, eps in enumerate(eps_list):
-    print(f"ε = {eps}: medians", " ".join(f"{np.median(norms[n][e]):.3g}" for n in orders))
+    print(
+        f"ε = {eps}: medians", " ".join(f"{np.median(norms[n][e]):.3g}" for n in orders)
+    )
 
 # %% [markdown]
 # Monte-Carlo check of the exact expectation. $\|\Delta_n\|^2$ is a quadratic form of a vector
@@ -109,38 +129,98 @@ for e, eps in enumerate(eps_list):
 # %%
 z_scores = {}
 for e, eps in enumerate(eps_list):
-    for n in orders[1:]:  # order 1: ‖Δ‖ = ε for every kernel, zero variance (the `order1` claim)
+    # order 1: ‖Δ‖ = ε for every kernel, zero variance (the `order1` claim)
+    for n in orders[1:]:
         sq = norms[n][e] ** 2
-        z_scores[(e, n)] = (sq.mean() - exact[(e, n)]) / (sq.std(ddof=1) / np.sqrt(n_draws) + 1e-300)
-        print(f"ε = {eps}, n = {n}: MC mean {sq.mean():.4g}, exact {exact[(e, n)]:.4g}, ratio {sq.mean() / exact[(e, n)]:.3f}, z = {z_scores[(e, n)]:+.2f}")
+        z_scores[(e, n)] = (sq.mean() - exact[(e, n)]) / (
+            sq.std(ddof=1) / np.sqrt(n_draws) + 1e-300
+        )
+        print(
+            f"ε = {eps}, n = {n}: MC mean {sq.mean():.4g}, exact {exact[(e, n)]:.4g}, "
+            f"ratio {sq.mean() / exact[(e, n)]:.3f}, z = {z_scores[(e, n)]:+.2f}"
+        )
 
-# %%
-fig, axes = plt.subplots(2, len(eps_list), figsize=(10, 6.5))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Sensitivity of order-$n$ convolutions to a one-sample perturbation (the authors' perturbed-signal and box-plot figures, one column per $\\varepsilon$): top, the signal $x$ and its perturbed copy $y$; bottom, $\\|H_n * x^n - H_n * y^n\\|_2$ over random unit-norm kernels for each order $n$, with the exact root mean square (triangles).", "name": "fig-volterra-perturbation"}, "image": {"alt": "A two by two grid. Top row: a random signal of 32 samples plotted with its copy that differs at sample 16 only, by a small step on the left and a large one on the right. Bottom row: box plots of the output change on a log scale for orders 1 to 8, one box per order, with red triangles at the exact root mean square sitting inside each box; for the small perturbation the change falls by about a factor of four per order, for the large one it grows with the order."}}
+fig, axes = plotting.subplots(2, len(eps_list), aspect=0.9)
 for e, eps in enumerate(eps_list):
     axes[0, e].plot(x.cpu(), "o-", ms=3, label="x")
     axes[0, e].plot(ys[e].cpu(), "s--", ms=3, label=f"y (x[{perturbed_index}] + {eps})")
     axes[0, e].set(xlabel="index", ylabel="value", title=f"perturbed signal, ε = {eps}")
-    axes[0, e].legend()
+    lo, hi = axes[0, e].get_ylim()
+    axes[0, e].set_ylim(lo, hi + 0.3 * (hi - lo))  # headroom for the legend
+    axes[0, e].legend(loc="upper left", ncol=2)
     axes[1, e].boxplot([norms[n][e] for n in orders], positions=orders)
-    axes[1, e].plot(orders, [np.sqrt(exact[(e, n)]) for n in orders], "r^", label=r"exact $\sqrt{E\|\Delta\|^2}$")
-    axes[1, e].set(yscale="log", xlabel="order n", ylabel=r"$\|H_n*x^n - H_n*y^n\|_2$", title=f"{n_draws} kernels per order, ε = {eps}")
+    axes[1, e].plot(
+        orders,
+        [np.sqrt(exact[(e, n)]) for n in orders],
+        "r^",
+        label=r"exact $\sqrt{E\|\Delta\|^2}$",
+    )
+    axes[1, e].set(
+        yscale="log",
+        xlabel="order n",
+        ylabel=r"$\|H_n*x^n - H_n*y^n\|_2$",
+        title=f"{n_draws} kernels, ε = {eps}",
+    )
     axes[1, e].legend()
 plt.show()
 
 # %% tags=["nbval-check-output"]
 worst_z = max(abs(v) for v in z_scores.values())
-claim("volterra.perturbation.expectation", kind="check", ours=worst_z, paper=None, holds=bool(worst_z <= 4), fmt=".1f",
-      condition="max |z| ≤ 4 standard errors", note=f"MC mean of ‖Δ‖² vs the exact expectation, {len(z_scores)} cases, {n_draws} draws each")
+claim(
+    "volterra.perturbation.expectation",
+    kind="check",
+    ours=worst_z,
+    paper=None,
+    holds=bool(worst_z <= 4),
+    fmt=".1f",
+    condition="max |z| ≤ 4 standard errors",
+    note=f"MC mean of ‖Δ‖² vs the exact expectation, {len(z_scores)} cases, {n_draws} "
+    "draws each",
+)
 spread = max(np.abs(norms[1][e] - eps).max() for e, eps in enumerate(eps_list))
-claim("volterra.perturbation.order1", kind="check", ours="< 1e-12" if spread < 1e-12 else spread, paper=None, holds=bool(spread < 1e-12),
-      condition="≤ 1e-12", note="order 1: every kernel gives ‖Δ‖ = ε exactly (‖H‖ = 1)")
-medians = {eps: [np.median(norms[n][e]) for n in orders] for e, eps in enumerate(eps_list)}
-trend = {eps: "up" if np.all(np.diff(m) > 0) else "down" if np.all(np.diff(m) < 0) else "mixed" for eps, m in medians.items()}
-predicted = {eps: "up" if exact[(e, 2)] > exact[(e, 1)] else "down" for e, eps in enumerate(eps_list)}
-claim("volterra.perturbation.trend", kind="check", ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()), paper=None, holds=trend == predicted,
-      condition="medians monotone in n, direction as the exact expectation", note="large perturbations grow with the order, small ones shrink")
-claim("volterra.perturbation.direct", kind="check", ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch), paper=None, holds=max(mismatch) < 1e-12,
-      condition="≤ 1e-12", note="window-power responses vs order_n_conv1d, relative, one kernel per order")
+claim(
+    "volterra.perturbation.order1",
+    kind="check",
+    ours="< 1e-12" if spread < 1e-12 else spread,
+    paper=None,
+    holds=bool(spread < 1e-12),
+    condition="≤ 1e-12",
+    note="order 1: every kernel gives ‖Δ‖ = ε exactly (‖H‖ = 1)",
+)
+medians = {
+    eps: [np.median(norms[n][e]) for n in orders] for e, eps in enumerate(eps_list)
+}
+trend = {
+    eps: "up"
+    if np.all(np.diff(m) > 0)
+    else "down"
+    if np.all(np.diff(m) < 0)
+    else "mixed"
+    for eps, m in medians.items()
+}
+predicted = {
+    eps: "up" if exact[(e, 2)] > exact[(e, 1)] else "down"
+    for e, eps in enumerate(eps_list)
+}
+claim(
+    "volterra.perturbation.trend",
+    kind="check",
+    ours=", ".join(f"ε={k}: {v}" for k, v in trend.items()),
+    paper=None,
+    holds=trend == predicted,
+    condition="medians monotone in n, direction as the exact expectation",
+    note="large perturbations grow with the order, small ones shrink",
+)
+claim(
+    "volterra.perturbation.direct",
+    kind="check",
+    ours="< 1e-12" if max(mismatch) < 1e-12 else max(mismatch),
+    paper=None,
+    holds=max(mismatch) < 1e-12,
+    condition="≤ 1e-12",
+    note="window-power responses vs order_n_conv1d, relative, one kernel per order",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
