@@ -8,12 +8,17 @@ reads weights. The stages, one module each:
 - :mod:`cnnmath.relu.linesearch` — ``PointsOnLine`` (Algorithm 1): kinks along a segment;
 - :mod:`cnnmath.relu.hyperplanes` — ``InferHyperplane`` and ``TestHyperplane``;
 - :mod:`cnnmath.relu.layer1` — Algorithm 1, the first layer;
-- :mod:`cnnmath.relu.layer2` — Algorithm 2 for the second layer (following bent boundaries);
+- :mod:`cnnmath.relu.layer2` — Algorithm 2 for the second layer (following bent boundaries; the
+  neuron model in :mod:`cnnmath.relu.neuron`, the weight reading in :mod:`cnnmath.relu.crossings`);
 - :mod:`cnnmath.relu.output` — signs and the output layer by least squares;
 - :func:`extract` (here) — all of it, with the architecture read off on the way, and an honest
   verdict: :attr:`Extraction.complete` is True only when every neuron found was completed and the
-  recovered network explains the outputs; otherwise :attr:`Extraction.problems` says which layer,
-  how many neurons and why.
+  recovered network explains the outputs at three input scales; otherwise
+  :attr:`Extraction.problems` says which layer, how many neurons and why.
+
+Neurons whose boundary random lines seldom cross are sought where the recovered neurons fail to
+explain the outputs (:func:`_misfit`, a trimmed least squares that needs no sign): lines from an
+input they miss to the nearest one they explain cross the missing boundary (:func:`_aimed_points`).
 
 Conventions: recovered layer-1 rows are unit vectors ``ŵ_i`` with bias ``b̂_i`` (the positive
 scale is free); ``h_i(x) = ŵ_i·x + b̂_i`` is then the signed distance to ``B_i``. Float64 throughout.
@@ -27,9 +32,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnmath.relu.layer1 import FirstLayer, deeper_points, first_layer
-from cnnmath.relu.layer2 import Layer2Neuron, on_boundary, second_layer
+from cnnmath.relu.layer2 import second_layer
+from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.nets import ReLUNet
-from cnnmath.relu.oracle import Oracle, OracleError, QueryBudgetExceeded, ScalarView, check_piecewise_linear
+from cnnmath.relu.neuron import Layer2Neuron, on_boundary
+from cnnmath.relu.oracle import (
+    Oracle,
+    OracleError,
+    QueryBudgetExceeded,
+    ScalarView,
+    check_piecewise_linear,
+)
 from cnnmath.relu.output import final_layer, final_layer_affine, resolve_signs
 
 __all__ = ["Extraction", "extract"]
@@ -58,7 +71,7 @@ class Extraction:
         the output width).
     output_residual : float
         The larger of the final least squares' relative residual and the relative error of the
-        recovered network on 2000 fresh inputs (≈ 0 when the extraction is complete).
+        recovered network on 1000 fresh inputs at each of three scales (≈ 0 when complete).
     complete : bool
         True only when nothing below went wrong.
     problems : list of str
@@ -111,8 +124,9 @@ def extract(
     max_points : int, optional
         Cap on the ``P_2`` points used by Algorithm 2 in its first round.
     extra_rounds : int
-        Rounds of ``n_lines`` further lines searched for layer-2 boundary points while some
-        neuron is incomplete or the recovered neurons do not explain the outputs.
+        Rounds of ``n_lines`` further random lines, and up to ``n_lines`` lines aimed where the
+        recovered neurons miss the outputs, searched for layer-2 boundary points while some neuron
+        is incomplete or the recovered network does not explain the outputs.
     out_tol : float
         The outputs are explained when the final least squares has relative residual ≤ this.
     progress : bool
@@ -193,9 +207,10 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     unexplained: list[np.ndarray] = []
     points = first.deeper_points[:max_points]
     res = float("inf")
+    aimed: list[np.ndarray] = []
     for round_ in range(extra_rounds + 1):
-        if round_:  # the points left unexplained are tried again, with those of fresh lines
-            points = unexplained + deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
+        if round_:  # the points left unexplained are tried again, with those of aimed and fresh lines
+            points = unexplained + aimed + deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
             unexplained = []
         neurons, more = second_layer(g, first, rng, radius=radius, points=points, neurons=neurons)
         unexplained += more
@@ -203,9 +218,14 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         ex.net, res = _assemble(oracle, first, neurons, rng, radius)
         if ex.net is not None:
             res = max(res, _validate(oracle, ex.net, rng, radius))
+        aimed = []
+        if res > out_tol and round_ < extra_rounds:
+            x, outlier = _misfit(oracle, first, neurons, rng, radius)
+            aimed = _aimed_points(g, first, x, outlier, n_lines)
         ex.output_residual = res
         unexplained = [p for p in unexplained if np.min(np.abs(w1 @ p + b1)) > 1e-8 * (1 + np.linalg.norm(p))
-                       and not any(on_boundary(p, z, w1, b1) for z in neurons)]
+                       and not any(on_boundary(p, z, w1, b1) for z in neurons)
+                       and not _explained_nearby(g, p, first, neurons)]
         ex.queries["layer2"] = oracle.n_queries - q0
         done = [z for z in neurons if z.complete]
         say(f"layer 2, round {round_}: {len(done)} complete neurons, residual {res:.1e}")
@@ -236,13 +256,116 @@ def _layer2_problems(neurons: list[Layer2Neuron], res: float, out_tol: float) ->
     return out
 
 
+def _explained_nearby(g: ScalarView, p: np.ndarray, first: FirstLayer, neurons: list[Layer2Neuron],
+                      reach: float = 1e-3) -> bool:
+    """Whether ``p``, on no recovered boundary, is a blurred kink of one that is.
+
+    Two boundaries closer than the precision of ``points_on_line`` can give a point between them.
+    The recovered boundary that passes nearest (within ``reach``; a layer-1 hyperplane ``B_i`` or a
+    layer-2 ``B_z``) gives a short segment through ``p`` along its normal, twice as long as the
+    distance; True when ``points_on_line`` finds kinks on it and every one lies on a layer-1
+    hyperplane or a recovered ``B_z``.
+    """
+    w1, b1 = first.weights, first.biases
+    near = list(zip(np.abs(w1 @ p + b1), w1))
+    for z in neurons:
+        val, grad, known = z.value(p, w1, b1)
+        if known:
+            near.append((abs(val) / np.linalg.norm(grad), grad / np.linalg.norm(grad)))
+    if not near or min(near, key=lambda t: t[0])[0] > reach:
+        return False
+    dist, unit = min(near, key=lambda t: t[0])
+    a, b = p - (2 * dist + 1e-9) * unit, p + (2 * dist + 1e-9) * unit
+    kinks = a + points_on_line(g, a, b)[:, None] * (b - a)
+    return len(kinks) > 0 and all(np.min(np.abs(w1 @ q + b1)) <= 1e-8 * (1 + np.linalg.norm(q))
+                                  or any(on_boundary(q, z, w1, b1) for z in neurons) for q in kinks)
+
+
 def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: float,
               n: int = 1000) -> float:
-    """``max |N − N̂| / max |N|`` on ``n`` fresh ``N(0, I)`` inputs and ``n`` of scale ``radius/3``
-    (queries counted): a neuron active only where the output fit had no point shows here."""
-    x = np.concatenate([rng.normal(size=(n, oracle.n_in)), radius / 3 * rng.normal(size=(n, oracle.n_in))])
-    y = oracle(x)
-    return float(np.max(np.abs(net(x) - y)) / (np.max(np.abs(y)) + 1e-300))
+    """``max |N − N̂| / max |N|`` on ``n`` fresh ``N(0, s² I)`` inputs at each scale
+    ``s ∈ {1, radius/3, radius}`` (queries counted; each scale relative to its own ``max |N|``): a
+    neuron active only where the output fit had no point shows here."""
+    x, y = _sample(oracle, rng, radius, n)
+    err = np.max(np.abs(net(x) - y), axis=1) / _scale_of(y, n)
+    return float(err.max())
+
+
+def _sample(oracle: Oracle, rng: np.random.Generator, radius: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` inputs ``N(0, s² I)`` at each scale ``s ∈ {1, radius/3, radius}`` and their outputs."""
+    x = np.concatenate([s * rng.normal(size=(n, oracle.n_in)) for s in (1.0, radius / 3, radius)])
+    return x, oracle(x)
+
+
+def _scale_of(y: np.ndarray, n: int) -> np.ndarray:
+    """Per input, ``max |N|`` over its block of ``n`` inputs of one scale (see :func:`_sample`)."""
+    block = np.abs(y).max(axis=1).reshape(-1, n).max(axis=1)
+    return np.repeat(block, n) + 1e-300
+
+
+def _misfit(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron], rng: np.random.Generator,
+            radius: float, *, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs where the recovered neurons cannot explain ``N``, found without any sign.
+
+    ``N = Σ_z Q_z |û_z| + F·λ`` (:func:`~cnnmath.relu.output.final_layer`, ``F = [x, |h|, 1]``) holds
+    exactly wherever every missing layer-2 neuron is in the state it has on most inputs (inactive:
+    its term is 0; active: its term is in the span of ``F``). Which state that is may differ with
+    the scale, so the least squares is fitted on fresh inputs (:func:`_sample`) of each scale alone
+    and on all of them, each trimmed (the worst fifth dropped and refitted, up to three times); the
+    fit that explains the most inputs to ``tol`` (relative to their scale) is refitted twice on those. Returns the inputs and a mask of the others, the outliers (none
+    when no fit explains enough inputs to be determined); a missing neuron changes state between
+    an outlier and an inlier.
+    """
+    w1, b1 = first.weights, first.biases
+    done = [z for z in neurons if z.complete]
+    p = w1.shape[1] + len(b1) + len(done) + 1
+    n = max(1000, 3 * p)
+    x, y = _sample(oracle, rng, radius, n)
+    cols = [np.abs(z.values(x, w1, b1)[0]) for z in done]
+    design = np.column_stack(cols + [x, np.abs(x @ w1.T + b1), np.ones(len(x))])
+    scale = _scale_of(y, n)
+    design, target = design / scale[:, None], y / scale[:, None]
+
+    def inliers(rows: np.ndarray) -> np.ndarray:
+        for _ in range(4):  # a few outliers spoil a least squares: drop the worst fifth, refit
+            coef = np.linalg.lstsq(design[rows], target[rows], rcond=None)[0]
+            r = np.max(np.abs(design @ coef - target), axis=1)
+            if np.all(r[rows] <= tol):
+                break
+            rows = rows & (r <= np.quantile(r[rows], 0.8))
+        return r <= tol
+
+    blocks = np.arange(len(x)) // n
+    fits = [inliers(np.ones(len(x), dtype=bool))] + [inliers(blocks == k) for k in range(3)]
+    keep = max(fits, key=lambda m: int(m.sum()))
+    for _ in range(2):
+        if keep.sum() < p:
+            return x, np.zeros(len(x), dtype=bool)
+        keep = inliers(keep)
+    return x, ~keep
+
+
+def _aimed_points(g: ScalarView, first: FirstLayer, x: np.ndarray, outlier: np.ndarray,
+                  n_lines: int) -> list[np.ndarray]:
+    """Boundary points off layer 1 on lines aimed by the misfit of the recovered neurons.
+
+    A missing neuron changes state between an ``outlier`` input (:func:`_misfit`) and an inlier:
+    up to ``n_lines`` outliers, spread over the list, are each joined to their nearest inlier (zero
+    queries to choose them), and ``points_on_line`` finds the kinks on those segments, 10 % longer
+    on each side; kinks on a known layer-1 hyperplane are dropped.
+    """
+    bad, good = np.flatnonzero(outlier), np.flatnonzero(~outlier)
+    if not len(bad) or not len(good):
+        return []
+    w1, b1 = first.weights, first.biases
+    out = []
+    for i in bad[np.linspace(0, len(bad) - 1, min(n_lines, len(bad))).astype(int)]:
+        j = good[np.argmin(np.linalg.norm(x[good] - x[i], axis=1))]
+        a, b = x[i] + 0.1 * (x[i] - x[j]), x[j] + 0.1 * (x[j] - x[i])
+        for q in a + points_on_line(g, a, b)[:, None] * (b - a):
+            if np.min(np.abs(w1 @ q + b1)) > 1e-8 * (1 + np.linalg.norm(q)):
+                out.append(q)
+    return out
 
 
 def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],

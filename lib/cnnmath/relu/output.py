@@ -3,7 +3,8 @@
 The bends of complete layer-2 neurons give the layer-1 signs (:func:`resolve_signs`, a by-product
 of Theorem 3 of Rolnick & Kording, ICML 2020); ``ReLU(u) = (u + |u|)/2`` makes the output layer and
 the signs of the last hidden layer one linear least-squares problem (:func:`final_layer`,
-:func:`final_layer_affine`) where Carlini, Jagielski & Mironov (CRYPTO 2020) search ``2^K`` sign
+:func:`final_layer_affine`; a 0/1 integer program, :func:`integer_signs`, when the layer is more
+than about twice as wide as the one before) where Carlini, Jagielski & Mironov (CRYPTO 2020) search ``2^K`` sign
 patterns. The formulas are ours; they are derived in the chapter page ``book/relu/index.md``.
 """
 
@@ -14,10 +15,10 @@ from typing import Callable
 import numpy as np
 
 from cnnmath.relu.layer1 import FirstLayer
-from cnnmath.relu.layer2 import Layer2Neuron
+from cnnmath.relu.neuron import Layer2Neuron
 from cnnmath.relu.oracle import Oracle
 
-__all__ = ["final_layer", "final_layer_affine", "resolve_signs"]
+__all__ = ["final_layer", "final_layer_affine", "integer_signs", "resolve_signs"]
 
 
 def resolve_signs(first: FirstLayer, neurons: list[Layer2Neuron]) -> np.ndarray:
@@ -62,7 +63,8 @@ def final_layer(
     ``coordsᵀ P = λ`` (all rows but the constant, which also holds ``d``) gives ``P`` (unique when
     those columns of ``coords`` have full row rank ``K``). Then
     ``sign κ_z = sign(P_z·Q_z)`` (when the layer is wider than the previous one, ``P`` is not unique
-    and ``P_z = Q_z sign κ_z`` is found by ``_box_signs``) and the output weights of ``sign(κ_z) û_z`` are ``2 Q_z``; the bias
+    and ``P_z = Q_z sign κ_z`` is found by :func:`integer_signs`, a 0/1 integer program) and the
+    output weights of ``sign(κ_z) û_z`` are ``2 Q_z``; the bias
     is the part of ``λ``'s constant not explained by ``P``. Queries: ``4K + 50`` Gaussian points
     (times ``scale``) plus the ``straddle`` points.
 
@@ -90,34 +92,46 @@ def final_layer(
         p = np.linalg.lstsq(lin, lam[:-1], rcond=None)[0]
         signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
     else:
-        signs = _box_signs(np.vstack([lin * q[:, o] for o in range(q.shape[1])]), lam[:-1].T.ravel())
+        signs = integer_signs(np.vstack([lin * q[:, o] for o in range(q.shape[1])]), lam[:-1].T.ravel())
         p = signs[:, None] * q
     d = lam[-1] - coords[:, -1] @ p
     resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
     return signs, 2 * q.T, d, float(resid)
 
 
-def _box_signs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The ``s ∈ {±1}^K`` with ``a s = b`` when ``a`` has fewer independent rows than ``K``.
+def integer_signs(a: np.ndarray, b: np.ndarray, *, rtol: float = 1e-7, time_limit: float = 60.0) -> np.ndarray:
+    """The unique ``s ∈ {±1}^K`` with ``a s = b`` when ``a`` has fewer independent rows than ``K``.
 
-    Found as a point of the polytope ``{a s = b, −1 ≤ s ≤ 1}`` by linear programming (two random
-    objectives): for generic ``a`` with ``K`` below about twice its rank the ±1 solution is the
-    polytope's only point (Mangasarian & Recht, Math. Program. 2011). Raises ValueError when the two
-    vertices differ or are not ±1 (the signs are then not determined this way).
+    A subset-sum problem in ``rank a`` equations: solved as a 0/1 integer program
+    (``s = 2t − 1``, ``|a s − b| ≤ rtol·(|a|·1 + |b|)`` row by row; HiGHS branch and bound through
+    :func:`scipy.optimize.milp`), where Carlini, Jagielski & Mironov (CRYPTO 2020) enumerate the
+    ``2^K`` patterns. A second solve with the first solution cut off (``Σ_k |t_k − t*_k| ≥ 1``) must
+    be infeasible: for generic weights only the true pattern fits, and when another fits too the
+    signs are not determined and ValueError is raised, as it is when no pattern fits (a neuron
+    missing, or a wrong one).
     """
-    from scipy.optimize import linprog
+    from scipy.optimize import Bounds, LinearConstraint, milp
 
-    rng = np.random.default_rng(0)
+    k = a.shape[1]
+    tol = rtol * (np.abs(a).sum(axis=1) + np.abs(b))
+    rhs = b + a.sum(axis=1)  # a (2t − 1) = b  ⇔  2a t = b + a·1
+    rows = [LinearConstraint(2 * a, rhs - tol, rhs + tol)]
+    options = {"time_limit": time_limit}
     found = []
     for _ in range(2):
-        res = linprog(rng.normal(size=a.shape[1]), A_eq=a, b_eq=b, bounds=(-1, 1), method="highs")
-        if res.status != 0:
-            raise ValueError("the sign equations have no solution in [-1, 1]")
-        found.append(res.x)
-    if not (np.allclose(np.abs(found[0]), 1, atol=1e-6) and np.allclose(found[0], found[1], atol=1e-6)):
-        raise ValueError(f"the signs of an expansive layer ({a.shape[1]} neurons, rank"
-                         f" {np.linalg.matrix_rank(a)}) are not determined by the linear part")
-    return np.where(found[0] >= 0, 1.0, -1.0)
+        res = milp(np.zeros(k), constraints=rows, integrality=np.ones(k), bounds=Bounds(0, 1), options=options)
+        if res.status == 1:
+            raise ValueError(f"the signs of a layer of {k} neurons were not found within {time_limit:g} s")
+        if res.x is None:
+            break
+        t = np.round(res.x)
+        found.append(t)
+        # cut off t: Σ_{t_k = 1} (1 − t_k') + Σ_{t_k = 0} t_k' ≥ 1
+        rows.append(LinearConstraint(np.where(t > 0.5, -1.0, 1.0)[None, :], 1 - t.sum(), np.inf))
+    if len(found) != 1:
+        raise ValueError(f"the signs of a layer of {k} neurons (rank {np.linalg.matrix_rank(a)}) are"
+                         + (" not determined: two patterns fit" if found else " fitted by no ±1 pattern"))
+    return 2 * found[0] - 1
 
 
 def final_layer_affine(
