@@ -53,17 +53,20 @@ spec_w = np.abs(np.fft.fft2(w)) ** 2
 real_err = np.abs(w.real - v).max()
 neg_energy = spec_w[wy * theta[0] + wx * theta[1] < 0].sum() / spec_w.sum()
 
-# %%
-fig, axes = plt.subplots(1, 4, figsize=(10, 2.9))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "A real Gabor-like filter V and its analytic companion W (the paper's Fig. 2): (a) Re W = V, (b) Im W, its quadrature copy; (c) the spectrum of V has two lobes at ±θ, (d) that of W keeps only the one at +θ.", "name": "fig-shift-fig02"}, "image": {"alt": "Four panels. Top: two small oriented stripe patterns in red and blue, the second shifted by a quarter period. Bottom: two frequency-plane images, the first with two symmetric bright spots, the second with one."}}
+fig, axes = plotting.subplots(2, 2, aspect=1.0)
+axes = axes.ravel()
 ext = (-np.pi, np.pi, -np.pi, np.pi)
+lim = np.abs(w).max()
 for ax, img, title in zip(axes[:2], (w.real, w.imag), ("(a) Re W = V", "(b) Im W = H(V)")):
-    ax.imshow(np.fft.fftshift(img), cmap="RdBu_r", extent=(n[0], n[-1], n[-1], n[0]))
+    im = ax.imshow(np.fft.fftshift(img), cmap="RdBu_r", vmin=-lim, vmax=lim, extent=(n[0], n[-1], n[-1], n[0]))
     ax.set(title=title, xlabel="$n_x$", ylabel="$n_y$")
 for ax, img, title in zip(axes[2:], (v, w), (r"(c) $|\hat V|$", r"(d) $|\hat W|$")):
     ax.imshow(np.fft.fftshift(np.abs(np.fft.fft2(img, s=(128, 128)))), origin="lower", extent=ext, cmap="bone_r")
     ax.set(title=title, xlabel=r"$\omega_x$", ylabel=r"$\omega_y$")
 for ax in axes:
     ax.grid(False)
+fig.colorbar(im, ax=axes[:2], shrink=0.9)
 plt.show()
 
 # %% tags=["nbval-check-output"]

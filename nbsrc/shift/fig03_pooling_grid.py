@@ -50,13 +50,13 @@ g_max = {k: np.cos(pooling.pooling_phases(np.array(om), q) - H).max() for k, (om
 gammas = {k: float(pooling.gamma_sq(np.array(om), q)) for k, (om, _) in cases.items()}
 print({k: round(v, 3) for k, v in g_max.items()}, {k: round(v, 3) for k, v in gammas.items()})
 
-# %%
-fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The max-pooling grid over an oscillating feature map (the paper's Fig. 3): (a) a generic frequency, where one of the nine points lies near a crest and the max is close to the modulus; (b) a pathological frequency and (c) a low one, where all points share nearly one phase.", "name": "fig-shift-fig03"}, "image": {"alt": "Three square maps of a cosine wave in red and blue with a 3 by 3 grid of black dots; in the first the dots fall on different phases, in the second and third they all sit in the blue troughs."}}
+fig, axes = plotting.subplots(1, 3, aspect=1.25)
 for ax, (k, (om, H)) in zip(axes, cases.items()):
     im = ax.imshow(np.cos(om[0] * hy + om[1] * hx - H), origin="lower", extent=(h[0], h[-1], h[0], h[-1]),
                    cmap="RdBu_r", vmin=-1, vmax=1)
     ax.scatter(grid_p[:, 1], grid_p[:, 0], c="k", s=18)
-    ax.set(title=f"{k}\nmax over grid = {g_max[k]:.2f}", xlabel="$h_x / ms$", ylabel="$h_y / ms$")
+    ax.set(title=f"{k[:3]}\nmax over grid {g_max[k]:.2f}", xlabel="$h_x / ms$", ylabel="$h_y / ms$")
     ax.grid(False)
 fig.colorbar(im, ax=axes, shrink=0.8, label=r"$G_X(x, h)$")
 plt.show()

@@ -52,7 +52,9 @@ print("closed form", closed, "\nMonte Carlo", mc)
 h = np.linspace(-1.5, 1.5, 121)
 hy, hx = np.meshgrid(h, h, indexing="ij")
 p = np.array([(a, b) for a in range(-q, q + 1) for b in range(-q, q + 1)])
-fig = plt.figure(figsize=(8, 6.5))
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Spread and clustered pooling phases (the paper's Fig. 4): top, the grid points ranked by phase over the wave; bottom, g^max on the circle against the modulus (dashed). With spread phases g^max hugs the circle and γ² is tiny; with clustered phases it falls far inside.", "name": "fig-shift-fig04"}, "image": {"alt": "Top row: two cosine-wave maps with the nine grid points numbered 0 to 8 by phase. Bottom row: two polar plots; on the left the g-max curve follows the dashed unit circle closely, on the right it dips deep inside it over a wide arc."}}
+fig = plt.figure(figsize=(plotting.TEXT_WIDTH, 0.85 * plotting.TEXT_WIDTH))
 for i, (k, om) in enumerate(cases.items()):
     ax = fig.add_subplot(2, 2, i + 1)
     ax.imshow(np.cos(om[0] * hy + om[1] * hx), origin="lower", extent=(-1.5, 1.5, -1.5, 1.5), cmap="RdBu_r")

@@ -57,8 +57,8 @@ for m, g in maps.items():
     print(f"m = {m}: mean {g.mean():.4f}, median {np.median(g):.4f}, "
           f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, > 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}")
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(7.5, 3.6))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "γ₁(mθ)² over the frequency plane for m = 2 and m = 4 (the paper's Fig. 5): a lattice of dark spots of period 2π/m where all nine pooling phases coincide, light almost everywhere else.", "name": "fig-shift-fig05"}, "image": {"alt": "Two square grey maps over θ_x and θ_y from −π to π: a regular lattice of dark diamonds, 2 by 2 periods on the left (m = 2) and 4 by 4 on the right (m = 4), on a white background."}}
+fig, axes = plotting.subplots(1, 2, aspect=1.0)
 for ax, (m, g) in zip(axes, maps.items()):
     im = ax.imshow(g, origin="lower", extent=(-np.pi, np.pi, -np.pi, np.pi), cmap="bone_r", vmin=0, vmax=1)
     ax.set(title=f"$\\gamma_{q}(m\\theta)^2$, m = {m}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")

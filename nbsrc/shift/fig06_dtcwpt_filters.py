@@ -47,8 +47,8 @@ def crop_centre(k, size):
     c = [min(max(ci, size // 2), k.shape[-1] - size // 2 - 1) for ci in c]
     return k[c[0] - size // 2 : c[0] + size // 2 + 1, c[1] - size // 2 : c[1] + size // 2 + 1]
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Real parts of the DT-CWPT filters (the paper's Fig. 6), each drawn at its cell of the upper frequency half-plane: J = 2 (32 filters, top) and J = 3 (128 filters, bottom).", "name": "fig-shift-fig06"}, "image": {"alt": "Two mosaics of small red and blue oriented wave patches arranged on a grid over the upper half of the frequency plane; the stripes get finer away from the bottom centre and turn with the angle of the cell."}}
+fig, axes = plotting.subplots(2, 1, aspect=0.5)
 for ax, J, size in zip(axes, (2, 3), (11, 19)):
     kernels, _ = dtcwpt.dtcwpt_filters(J)
     P = 2**J

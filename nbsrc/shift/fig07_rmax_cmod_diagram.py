@@ -56,8 +56,8 @@ for step, branch, shape in rows:
     print(f"{branch:>5} | {step:<40} | {shape}")
 align = float((pre.real[..., ::2, ::2] - dec.real).abs().max())
 
-# %%
-fig, ax = plt.subplots(figsize=(7.5, 2.4))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "RMax and CMod on the DT-CWPT with J = 3 for a 224×224 input (the paper's Fig. 7, drawn as a table): each branch's operations and the shapes of its maps.", "name": "fig-shift-fig07"}, "image": {"alt": "A table with columns branch, operation and shape: the input, then RMax's decimated stages, undecimated last stage and 3 by 3 max pooling, then CMod's decimated stages and modulus, with their tensor shapes."}}
+fig, ax = plotting.subplots(1, 1, aspect=0.4)
 ax.axis("off")
 table = ax.table(cellText=[[b, s, "×".join(map(str, sh))] for s, b, sh in rows],
                  colLabels=["branch", "operation", "shape (channels × H × W)"], loc="center", cellLoc="left", colWidths=[0.12, 0.55, 0.33])

@@ -71,18 +71,20 @@ for J, s in studies.items():
           f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, 95% bootstrap interval over the crops "
           f"[{ci[J][0]:.3f}, {ci[J][1]:.3f}]")
 
-# %%
-fig, axes = plt.subplots(2, 2, figsize=(8, 7.5))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The gap between max pooling and the modulus per DT-CWPT filter (the paper's Fig. 8): top, our measured ρ̃² on natural-image crops, J = 2 and 3; bottom, Thm 3.11's γ²(m_J θ) at the same cells (grey scale 0–0.12: at the cell centres γ² stays small). Dark cells coincide.", "name": "fig-shift-fig08"}, "image": {"alt": "Four grey maps of the frequency plane divided into cells, 8 by 8 for J = 2 on the left and 16 by 16 for J = 3 on the right; the measured maps on top and the theoretical ones below have their dark cells in the same places."}}
+fig, axes = plotting.subplots(2, 2, aspect=1.0)
 cmap = plt.get_cmap("bone_r").copy()
 cmap.set_bad("white")
-for col, J in enumerate((2, 3)):
-    for row, (vals, name, top) in enumerate(((studies[J].rho_sq, r"$\tilde\rho^2_l$ (ours), 0–1", 1.0),
-                                             (gammas[J], r"$\gamma_1(m_J\theta_l)^2$ (theory), 0–0.12", 0.12))):
-        vals = np.where(masks[J], vals, np.nan)
-        im = axes[row, col].imshow(pooling.fill_frequency_plane(vals), origin="lower", cmap=cmap, vmin=0, vmax=top,
-                                   extent=(-np.pi, np.pi, -np.pi, np.pi))
-        axes[row, col].set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
-        axes[row, col].grid(False)
+rows = ((lambda J: studies[J].rho_sq, r"$\tilde\rho^2_l$ (ours)", 1.0),
+        (lambda J: gammas[J], r"$\gamma_1(m_J\theta_l)^2$", 0.12))
+for row, (values, name, top) in enumerate(rows):
+    for col, J in enumerate((2, 3)):
+        ax = axes[row, col]
+        im = ax.imshow(pooling.fill_frequency_plane(np.where(masks[J], values(J), np.nan)), origin="lower",
+                       cmap=cmap, vmin=0, vmax=top, extent=(-np.pi, np.pi, -np.pi, np.pi))
+        ax.set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
+        ax.grid(False)
+    fig.colorbar(im, ax=axes[row], shrink=0.9)
 plt.show()
 
 # %%

@@ -60,8 +60,8 @@ for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
 bound = {J: float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, shift_px]))) for J in (2, 3)}
 
-# %%
-fig, axes = plt.subplots(2, 2, figsize=(8, 7.5))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Shift stability under a one-pixel shift per DT-CWPT filter (the paper's Fig. 9): (a) RMax's ρ̃^max, (b) CMod's ρ̃^mod, J = 2 and 3. CMod is far more stable; RMax is stable only on the θ_x ≈ 0 column.", "name": "fig-shift-fig09"}, "image": {"alt": "Four grey maps of the frequency plane in cells. The top row (RMax) is mostly mid to dark grey with a light vertical band at the centre; the bottom row (CMod) is uniformly light."}}
+fig, axes = plotting.subplots(2, 2, aspect=1.0)
 cmap = plt.get_cmap("bone_r").copy()
 cmap.set_bad("white")
 for col, J in enumerate((2, 3)):
