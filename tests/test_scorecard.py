@@ -25,8 +25,8 @@ def test_failing_and_missing_claims_are_shown_and_kinds_counted_apart(project) -
     ])
     rows = collect(load_catalog(tmp_path), tmp_path)
     page = render(rows)
-    totals = "2 numbers from the papers: 1 reproduced, 1 gaps, 0 failing · 1 check (1 failing) · 1 finding"
-    assert f"**{totals}** (1 notebooks)." in page
+    totals = "2 numbers from the papers: 1 reproduced, 1 gap, 0 failing · 1 check (1 failing) · 1 finding"
+    assert f"**{totals}** (1 notebook)." in page
     assert page.index("### Numbers from the paper") < page.index("### Checks") < page.index("### Findings")
     assert ("| ⚠️ GAP | `toy.fig01.c` ([fig01_value](toy/fig01_value.ipynb))<br>accuracy; gap: 10k digits,"
             " not 60k | 0.9 · 0.98 · in [0.97, 0.99] |") in page

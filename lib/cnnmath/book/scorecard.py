@@ -54,24 +54,28 @@ def counts(claims: list[Claim]) -> str:
     >>> counts([p("PASS paper a.b: ours 1 · paper 1 · = 1"), p("FAIL check a.c: ours 1 · paper — · = 2")])
     '1 number from the papers: 1 reproduced, 0 gaps, 0 failing · 1 check (1 failing) · 0 findings'
     """
-    def of(kind: str) -> list[Claim]:
-        return [c for c in claims if c.kind == kind]
-
-    def plural(n: int, word: str) -> str:
-        return f"{n} {word}" + ("" if n == 1 else "s")
-
-    paper = of("paper")
+    paper = [c for c in claims if c.kind == "paper"]
     text = (
-        f"{len(paper)} number{'' if len(paper) == 1 else 's'} from the papers:"
+        f"{_plural(len(paper), 'number')} from the papers:"
         f" {sum(c.status == 'PASS' for c in paper)} reproduced,"
-        f" {sum(c.status == 'GAP' for c in paper)} gaps, {sum(c.status == 'FAIL' for c in paper)} failing"
+        f" {_plural(sum(c.status == 'GAP' for c in paper), 'gap')}, {sum(c.status == 'FAIL' for c in paper)} failing"
     )
-    for kind, word in (("check", "check"), ("finding", "finding")):
-        mine = of(kind)
-        extra = [f"{n} {label}" for n, label in ((sum(c.status == "FAIL" for c in mine), "failing"),
-                                                  (sum(c.status == "GAP" for c in mine), "gaps")) if n]
-        text += f" · {plural(len(mine), word)}" + (f" ({', '.join(extra)})" if extra else "")
+    for kind in ("check", "finding"):
+        mine = [c for c in claims if c.kind == kind]
+        text += f" · {_plural(len(mine), kind)}" + _not_passing(mine)
     return text
+
+
+def _plural(n: int, word: str) -> str:
+    """``"1 gap"``, ``"2 gaps"``."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _not_passing(claims: list[Claim]) -> str:
+    """``" (1 failing, 2 gaps)"`` for the claims that do not pass, or ``""`` when all pass."""
+    fail, gap = sum(c.status == "FAIL" for c in claims), sum(c.status == "GAP" for c in claims)
+    extra = ([f"{fail} failing"] if fail else []) + ([_plural(gap, "gap")] if gap else [])
+    return f" ({', '.join(extra)})" if extra else ""
 
 
 def provenance_box(papers: list[Paper], root: Path) -> str:
@@ -96,7 +100,7 @@ def render(rows: list[tuple[Paper, str, list[Claim]]], provenance_html: str = ""
         "- **Checks**: internal identities and consistency tests (a closed form against enumeration).",
         "- **Findings**: results beyond the papers, over at least 5 seeds with their spread.",
         "",
-        f"**{counts(claims)}** ({sum(1 for _, _, cs in rows if cs)} notebooks).",
+        f"**{counts(claims)}** ({_plural(sum(1 for _, _, cs in rows if cs), 'notebook')}).",
         "",
     ]
     if provenance_html:
@@ -138,9 +142,7 @@ def render_summary(papers: list[Paper], rows: list[tuple[Paper, str, list[Claim]
         ]
         for kind in ("check", "finding"):
             mine = [c for c in claims if c.kind == kind]
-            extra = [f"{n} {label}" for n, label in ((sum(c.status == "FAIL" for c in mine), "failing"),
-                                                      (sum(c.status == "GAP" for c in mine), "gaps")) if n]
-            cells.append(f"{len(mine)}" + (f" ({', '.join(extra)})" if extra else ""))
+            cells.append(f"{len(mine)}" + _not_passing(mine))
         lines.append(f"| [{_cell(paper.title)}]({paper.name}/index.md) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
