@@ -7,7 +7,8 @@ figures keep their aspect ratio on a phone, and a captioned figure has its numbe
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``), driven by Playwright
 with no browser download. Without Chromium the tests are skipped, unless
 ``CNNMATH_REQUIRE_BROWSER=1`` (set in CI), where its absence is a failure. Screenshots of the
-landing page and one notebook page at desktop and phone widths, and of the menu open on a phone,
+landing page, one notebook page and the scorecard at desktop and phone widths, and of the menu open
+on a phone,
 are written to ``_runs/screenshots/`` for a person to look at.
 """
 
@@ -270,7 +271,7 @@ def test_scorecard_table_holds_every_claim(site: str, browser) -> None:
 def test_screenshots_for_a_person_to_look_at(site: str, browser, width: str) -> None:
     out = SHOTS
     out.mkdir(parents=True, exist_ok=True)
-    for name, rel in (("landing", "index.html"), ("notebook", SHOT_PAGE)):
+    for name, rel in (("landing", "index.html"), ("notebook", SHOT_PAGE), ("scorecard", "book/scorecard.html")):
         page, _ = open_page(browser, f"{site}/{rel}")
         page.set_viewport_size(VIEWPORTS[width])
         page.wait_for_timeout(300)
