@@ -7,9 +7,8 @@ figures keep their aspect ratio on a phone, and a captioned figure has its numbe
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/run``), driven by Playwright
 with no browser download. Without Chromium the tests are skipped, unless
 ``CNNMATH_REQUIRE_BROWSER=1`` (set in CI), where its absence is a failure. Screenshots of the
-landing page, one notebook page and the scorecard at desktop and phone widths, and of the menu open
-on a phone,
-are written to ``_runs/screenshots/`` for a person to look at.
+landing page, one notebook page and the scorecard at desktop and phone widths, and of the menu
+open on a phone, are written to ``_runs/screenshots/`` for a person to look at.
 """
 
 import functools
