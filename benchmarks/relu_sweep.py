@@ -11,10 +11,13 @@ Classes (each network and each extraction seeded by the seed):
 A run *succeeds* when :func:`cnnmath.relu.extract` says the extraction is complete, the inferred
 architecture equals the true one, and ``max|f − f̂| / max|f| ≤ 1e-9`` on 10⁴ ``N(0, I)`` inputs
 (white-box check after the run). A run the extractor calls complete that fails the check is a
-*silent wrong answer* and is counted apart. Bits = ``−log2`` of the largest canonical parameter
-error (:func:`cnnmath.relu.align.parameter_error`). One thread.
+*silent wrong answer* and is counted apart. "Rejected boundaries" counts those followed as layer-2
+neurons and rejected as bending where no layer-2 neuron can (evidence of a deeper layer). Bits = ``−log2`` of the largest canonical parameter
+error (:func:`cnnmath.relu.align.parameter_error`). One thread. Networks of class ``two`` and seeds
+0–29 are those of ``relu_sweep_two_before`` (the record of the extraction before its layer-2
+completion), so the two records compare seed by seed.
 
-Usage: ``python benchmarks/relu_sweep.py --cls two --seeds 30``
+Usage: ``python benchmarks/relu_sweep.py --cls two --seeds 60``
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def run(cls: str, seed: int) -> list:
     err = ra.parameter_error(net, ex.net) if ex.net is not None else float("inf")
     exact = ex.net is not None and ex.net.sizes == net.sizes and fid <= 1e-9
     arch = "-".join(map(str, ex.architecture))
-    return ["-".join(map(str, net.sizes)), seed, arch, ex.complete, bool(ex.complete and exact),
+    return ["-".join(map(str, net.sizes)), seed, arch, ex.n_rejected, ex.complete, bool(ex.complete and exact),
             bool(ex.complete and not exact), f"{fid:.1e}", round(float(-np.log2(err)), 1) if err > 0 else 52.0,
             round(float(np.log2(oracle.n_queries)), 2), round(seconds, 1),
             "; ".join(ex.problems)[:200] + (f" ({note})" if note else "")]
@@ -67,8 +70,10 @@ def run(cls: str, seed: int) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cls", choices=CLASSES, required=True)
-    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--seeds", type=int, default=30, help="seeds 0 … seeds-1")
     args = parser.parse_args()
+    if args.seeds < 1:
+        raise SystemExit(f"--seeds must be a positive int, got {args.seeds}")
     torch.set_num_threads(1)
     rows = []
     for seed in range(args.seeds):  # the record is rewritten after every seed (long sweeps)
@@ -78,18 +83,19 @@ def main() -> None:
 
 def write(cls: str, seeds: int, rows: list) -> None:
     """Record the rows so far with their summary."""
-    ok = [r for r in rows if r[4]]
-    silent = sum(r[5] for r in rows)
+    ok = [r for r in rows if r[5]]
+    silent = sum(r[6] for r in rows)
     def spread(col: int, fmt: str) -> str:
         v = np.array([float(r[col]) for r in ok])
         return f"median {np.median(v):{fmt}} (range {v.min():{fmt}}–{v.max():{fmt}})" if len(v) else "n/a"
-    summary = (f"{len(ok)}/{len(rows)} complete and exact; {silent} silent wrong answers"
-               f" (complete claimed, check failed). Over the exact runs: fidelity {spread(6, '.1e')},"
-               f" bits {spread(7, '.1f')}, log2 queries {spread(8, '.2f')}, CPU s {spread(9, '.0f')}.")
+    summary = (f"{len(ok)}/{len(rows)} complete and exact; {len(rows) - len(ok) - silent} flagged"
+               f" incomplete; {silent} silent wrong answers (complete claimed, check failed). Over the exact runs: fidelity {spread(7, '.1e')},"
+               f" bits {spread(8, '.1f')}, log2 queries {spread(9, '.2f')}, CPU s {spread(10, '.0f')}.")
     record(f"relu_sweep_{cls}", f"ReLU extraction success rate, class '{cls}' ({len(rows)} of {seeds} seeds)",
-           ["network", "seed", "inferred", "complete", "exact", "silent wrong", "max rel error",
+           ["network", "seed", "inferred", "rejected boundaries", "complete", "exact", "silent wrong",
+            "max rel error",
             "bits", "log2 queries", "CPU s", "problems reported"], rows, summary=summary,
-           notes=__doc__.split("\n\n")[1])
+           notes=__doc__.split("\n\n", 1)[1].split("\n\nUsage")[0])
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cnnmath.relu.layer1 import FirstLayer, deeper_points, first_layer
-from cnnmath.relu.layer2 import second_layer
+from cnnmath.relu.layer2 import fill_from_slope, second_layer
 from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.nets import ReLUNet
 from cnnmath.relu.neuron import Layer2Neuron, on_boundary
@@ -65,6 +65,9 @@ class Extraction:
     n_unexplained : int
         Boundary points explained by no recovered neuron (evidence of deeper layers or of neurons
         that could not be completed).
+    n_rejected : int
+        Boundaries followed as layer-2 neurons and rejected: they bent off the layer-2 prediction
+        or were not where predicted far away (evidence of a deeper layer).
     queries : dict
         Queries per stage: ``layer1``, ``layer2`` (with the output-layer fits of a two-layer net),
         ``output`` (one-hidden-layer nets), ``total`` (including the piecewise-linearity check and
@@ -83,6 +86,7 @@ class Extraction:
     neurons: list[Layer2Neuron]
     architecture: tuple[int, ...]
     n_unexplained: int
+    n_rejected: int = 0
     queries: dict[str, int] = field(default_factory=dict)
     output_residual: float = float("nan")
     complete: bool = False
@@ -208,11 +212,14 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     points = first.deeper_points[:max_points]
     res = float("inf")
     aimed: list[np.ndarray] = []
+    rejected: list[Layer2Neuron] = []
     for round_ in range(extra_rounds + 1):
         if round_:  # the points left unexplained are tried again, with those of aimed and fresh lines
             points = unexplained + aimed + deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
             unexplained = []
-        neurons, more = second_layer(g, first, rng, radius=radius, points=points, neurons=neurons)
+        neurons, more = second_layer(g, first, rng, radius=radius, points=points, neurons=neurons,
+                                     rejected=rejected)
+        fill_from_slope(g, first, neurons, rng, radius=radius)
         unexplained += more
         ex.neurons = neurons
         ex.net, res = _assemble(oracle, first, neurons, rng, radius)
@@ -234,6 +241,11 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     ex.architecture = (oracle.n_in, len(b1), sum(z.complete for z in neurons), n_out)
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
+    ex.n_rejected = len(rejected)
+    if rejected and ex.problems:  # when the rest is explained, a rejected boundary was a misread
+        ex.problems.append(f"layer 3: {len(rejected)} boundaries bend where no layer-2 neuron can"
+                           " (off the layer-2 prediction near a crossing, or not where predicted far"
+                           " away): a deeper layer, which is not extracted")
     if unexplained:
         ex.problems.append(f"layer 2: {len(unexplained)} boundary points lie on no recovered neuron"
                            " (a neuron that could not be completed, or a deeper layer)")

@@ -20,7 +20,7 @@ from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.neuron import Layer2Neuron, merge_neurons, on_boundary
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["Layer2Neuron", "on_boundary", "refit", "second_layer", "start_neuron", "test_far"]
+__all__ = ["Layer2Neuron", "fill_from_slope", "on_boundary", "refit", "second_layer", "start_neuron", "test_far"]
 
 
 def _local_normal(g: ScalarView, y: np.ndarray, d: np.ndarray, room: float,
@@ -56,27 +56,33 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
     """Least-squares refit of a complete neuron over its exact boundary points.
 
     ``ẑ(x) = A·x + a0 + Σ_i β_i |h_i(x)|`` vanishes at every point of ``z.path``: a homogeneous
-    linear system in ``(A, a0, β)``, solved by the SVD's last right singular vector. Used only when
-    the system determines the neuron (``σ_{-2} > 10⁶ σ_{-1}``); then ``m = 2β`` and ``g0`` follow,
+    linear system in ``(A, a0, β)``, solved by the SVD's last right singular vector. A hyperplane
+    ``B_i`` with every point on one side makes ``|h_i|`` affine there: its column is left out (its
+    term is then inside ``A``, and its ``m_i`` is kept). Used only when the system determines the
+    neuron (``σ_{-2} > 10⁶ σ_{-1}``); then ``m_i = 2β_i`` and ``g0`` (the slope at ``p1``) follow,
     scaled to the old ``g0``. Returns the ratio ``σ_{-1}/σ_{-2}`` (inf when not refitted).
     """
     pts = np.array(z.path)
-    if len(pts) < w1.shape[1] + len(b1) + 2:
+    h = pts @ w1.T + b1
+    crossed = np.any(h > 0, axis=0) & np.any(h < 0, axis=0)
+    n = w1.shape[1]
+    if len(pts) < n + int(crossed.sum()) + 2:
         return float("inf")
-    design = np.column_stack([pts, np.ones(len(pts)), np.abs(pts @ w1.T + b1)])
+    design = np.column_stack([pts, np.ones(len(pts)), np.abs(h[:, crossed])])
     scale = np.linalg.norm(design, axis=0) + 1e-300
     _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
     ratio = sv[-1] / sv[-2]
     if not ratio < 1e-6:
         return float("inf")
     theta = vt[-1] / scale
-    n = w1.shape[1]
     a, beta = theta[:n], theta[n + 1:]
-    g0 = a + (beta * z.e0) @ w1
+    g0 = a + (beta * z.e0[crossed]) @ w1[crossed]
     c = (g0 @ z.g0) / (g0 @ g0)
-    if not np.max(np.abs(c * 2 * beta - z.m)) <= 1e-6 * np.max(np.abs(z.m)):
+    m = z.m[crossed]
+    if not np.max(np.abs(c * 2 * beta - m), initial=0.0) <= 1e-6 * np.max(np.abs(m), initial=0.0):
         return float("inf")
-    z.g0, z.m = c * g0, c * 2 * beta
+    z.g0 = c * g0
+    z.m[crossed] = c * 2 * beta
     return float(ratio)
 
 
@@ -84,8 +90,8 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
              rng: np.random.Generator, *, radius: float, n_points: int = 3, tol: float = 1e-6) -> bool:
     """Layer-2 ``TestHyperplane``: ``B_z`` predicted by the complete ``ẑ`` must be a boundary far away.
 
-    Pairs of ``N(0, (radius/3)² I)`` points where ``ẑ`` has opposite signs are bisected to a
-    predicted point of ``B_z`` (no queries); along the local normal there a kink must sit at the
+    Pairs of ``N(0, s² I)`` points (``s = radius/3`` and ``radius``) where ``ẑ`` has opposite signs
+    are bisected to a predicted point of ``B_z`` (no queries); along the local normal there a kink must sit at the
     prediction (7 queries each). Every kink found there is an exact point of ``B_z`` far from the
     walk and joins ``z.path`` (the spread that makes :func:`refit` well conditioned). The test stops
     after ``n_points`` hits and fails after ``2 + hits/4`` misses: a spurious neuron or a deeper
@@ -93,7 +99,7 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     of a neuron with a small output weight hidden next to a larger one.
     """
     n = w1.shape[1]
-    x = rng.normal(size=(max(2000, 40 * n_points), n)) * radius / 3
+    x = np.concatenate([s * rng.normal(size=(max(2000, 40 * n_points), n)) for s in (radius / 3, radius)])
     val, _ = z.values(x, w1, b1)
     pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
     if not len(pos) or not len(neg):
@@ -178,6 +184,7 @@ def second_layer(
     max_failures: int = 4,
     points: list[np.ndarray] | None = None,
     neurons: list[Layer2Neuron] | None = None,
+    rejected: list[Layer2Neuron] | None = None,
 ) -> tuple[list[Layer2Neuron], list[np.ndarray]]:
     """Algorithm 2 for the second hidden layer: one neuron per unexplained boundary point.
 
@@ -185,7 +192,10 @@ def second_layer(
     accepted neuron (zero queries) starts a neuron (:func:`start_neuron`), which is completed, refitted
     (:func:`refit`) and tested far away (:func:`test_far`). A complete neuron equal to an accepted
     one (proportional ``m``) is dropped as a duplicate. ``neurons`` (extended in place) lets
-    :func:`~cnnmath.relu.extract.extract` add points from more lines.
+    :func:`~cnnmath.relu.extract.extract` add points from more lines; ``rejected`` (extended in place)
+    collects the boundaries that are not layer-2 neurons: they bend off the layer-2 prediction
+    (:func:`~cnnmath.relu.crossings.read_weight`'s mismatch) or are not where predicted far away;
+    their points are skipped in later rounds.
 
     Returns
     -------
@@ -199,7 +209,7 @@ def second_layer(
     neurons = [] if neurons is None else neurons
     points = first.deeper_points[:max_points] if points is None else points
     unexplained = []
-    rejected: list[Layer2Neuron] = []
+    rejected = [] if rejected is None else rejected
     for p in points:
         if any(on_boundary(p, z, w1, b1) for z in neurons + rejected):
             continue
@@ -230,3 +240,44 @@ def second_layer(
         if not z.complete:
             unexplained.append(p)
     return neurons, unexplained
+
+
+def fill_from_slope(g: ScalarView, first: FirstLayer, neurons: list[Layer2Neuron],
+                    rng: np.random.Generator, *, radius: float, tol: float = 1e-7) -> int:
+    """Weights no walk can read, from the slope at ``p1`` (zero queries to find them).
+
+    A boundary ``B_z`` that never meets ``B_j`` gives no crossing to read ``m_j`` at. But when
+    layer-1 neuron ``j`` is active at ``p1`` its term is inside the local normal:
+    ``g0 = Σ_{i active at p1} σ_i m_i ŵ_i`` (``σ`` from the complete neurons,
+    :func:`~cnnmath.relu.output.resolve_signs`), so the unknown ``m_J`` follow by least squares from
+    ``g0`` and the known ``m_i``, when that fit leaves a relative residual ≤ ``tol``. A neuron so
+    completed must pass :func:`test_far` (its exact far points then refit it); otherwise its
+    weights go back to unknown. Returns the number of neurons completed.
+    """
+    from cnnmath.relu.output import resolve_signs
+
+    if not any(z.complete for z in neurons):
+        return 0
+    w1, b1 = first.weights, first.biases
+    sigma = resolve_signs(first, neurons)
+    n_done = 0
+    for z in neurons:
+        unknown = ~np.isfinite(z.m)
+        active = sigma == z.e0
+        if z.complete or not np.all(active[unknown]):
+            continue
+        known = active & ~unknown
+        rest = z.g0 - (sigma[known] * z.m[known]) @ w1[known]
+        coef, *_ = np.linalg.lstsq(w1[unknown].T, rest, rcond=None)
+        if np.linalg.norm(w1[unknown].T @ coef - rest) > tol * np.linalg.norm(z.g0):
+            continue
+        z.m[unknown] = sigma[unknown] * coef
+        if test_far(g, z, w1, b1, rng, radius=radius, n_points=len(b1) + w1.shape[1]):
+            if np.isfinite(refit(z, w1, b1)):  # the refitted slope gives m_J again, to its precision
+                rest = z.g0 - (sigma[known] * z.m[known]) @ w1[known]
+                z.m[unknown] = sigma[unknown] * np.linalg.lstsq(w1[unknown].T, rest, rcond=None)[0]
+            z.status = ""
+            n_done += 1
+        else:
+            z.m[unknown] = np.nan
+    return n_done
