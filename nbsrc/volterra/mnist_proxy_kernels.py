@@ -77,16 +77,26 @@ dev = runtime.resolve_device(device)
 split = data.mnist(source)
 print(split)
 to_tensor = lambda a: torch.tensor(a, device=dev)  # noqa: E731
-x_train, y_train, x_test, y_test = to_tensor(split.x_train)[:, None], to_tensor(split.y_train), to_tensor(split.x_test)[:, None], to_tensor(split.y_test)
+x_train, y_train, x_test, y_test = (
+    to_tensor(split.x_train)[:, None],
+    to_tensor(split.y_train),
+    to_tensor(split.x_test)[:, None],
+    to_tensor(split.y_test),
+)
 
 # %%
 gen = torch.Generator().manual_seed(seed)
 model = nets.SigmoidClassifier().to(dev)
 print(f"parameters: {sum(p.numel() for p in model.parameters())}")
-history = nets.train_classifier(model, x_train, y_train, epochs, gen, batch, lr, weight_decay, schedule=schedule)
+history = nets.train_classifier(
+    model, x_train, y_train, epochs, gen, batch, lr, weight_decay, schedule=schedule
+)
 model.eval()
 test_accuracy = nets.accuracy(model, x_test, y_test)
-print(f"test accuracy after {epochs} epochs ({schedule} schedule): {test_accuracy:.2%} (paper: 98.280% after 512 epochs)")
+print(
+    f"test accuracy after {epochs} epochs ({schedule} schedule): {test_accuracy:.2%} "
+    "(paper: 98.280% after 512 epochs)"
+)
 
 # %% [markdown]
 # **White-box kernels.** For comparison, the closed-form order-0/1 proxy kernels of layers 1–3 at
@@ -100,11 +110,16 @@ p0, p1 = proxy.proxy_kernels(layers3, order=1)
 model64 = nets.SigmoidClassifier().to(dev).double()
 model64.load_state_dict(model.state_dict())
 zero = torch.zeros(1, 1, 28, 28, dtype=torch.float64, device=dev)
-jac = torch.autograd.functional.jacobian(lambda v: model64.features(v, 3)[0, :, 1, 1], zero)[:, 0, 0]
+jac = torch.autograd.functional.jacobian(
+    lambda v: model64.features(v, 3)[0, :, 1, 1], zero
+)[:, 0, 0]
 outside = jac.clone()
 outside[:, 5:20, 5:20] = 0
-whitebox_error = max((jac[:, 5:20, 5:20] - p1[:, 0]).abs().max().item(), outside.abs().max().item(),
-                     (model64.features(zero, 3)[0, :, 1, 1] - p0).abs().max().item())
+whitebox_error = max(
+    (jac[:, 5:20, 5:20] - p1[:, 0]).abs().max().item(),
+    outside.abs().max().item(),
+    (model64.features(zero, 3)[0, :, 1, 1] - p0).abs().max().item(),
+)
 print(f"closed-form kernels vs autograd at 0: {whitebox_error:.1e}")
 
 # %% [markdown]
@@ -120,24 +135,36 @@ with torch.no_grad():
     target = model.features(x_test, 3)
     variance = ((target - target.mean(0)) ** 2).mean().item()
     mse_hacker = ((hacker(x_test) - target) ** 2).mean().item()
-    expansion = lambda v: torch.conv2d(v.double(), p1, p0, stride=8, padding=3).to(v.dtype)  # noqa: E731
+    expansion = lambda v: torch.conv2d(  # noqa: E731
+        v.double(), p1, p0, stride=8, padding=3
+    ).to(v.dtype)
     mse_whitebox = ((expansion(x_test) - target) ** 2).mean().item()
 r2_hacker, r2_whitebox = 1 - mse_hacker / variance, 1 - mse_whitebox / variance
 hacker_accuracy = nets.accuracy(lambda v: model.rest(hacker(v), 3), x_test, y_test)
 whitebox_accuracy = nets.accuracy(lambda v: model.rest(expansion(v), 3), x_test, y_test)
 print(f"R²: hacker {r2_hacker:.3f}, white-box order-1 at 0 {r2_whitebox:.3f}")
-print(f"accuracy through the remaining layers: hacker {hacker_accuracy:.2%}, white-box {whitebox_accuracy:.2%}, classifier {test_accuracy:.2%}")
+print(
+    f"accuracy through the remaining layers: hacker {hacker_accuracy:.2%}, white-box "
+    f"{whitebox_accuracy:.2%}, classifier {test_accuracy:.2%}"
+)
 
 # %%
 kernels = hacker.weight.detach()[:, 0].cpu()
-fig, axes = plt.subplots(2, 10, figsize=(13, 3.2))
-for c in range(10):
-    for row, (k, name) in enumerate(((kernels[c], "hacker"), (p1[c, 0].cpu(), "white-box at 0"))):
-        axes[row, c].imshow(k, cmap="RdBu_r", vmin=-k.abs().max(), vmax=k.abs().max())
-        axes[row, c].set(xticks=[], yticks=[], title=f"tag {c}" if row == 0 else "")
-    axes[0, 0].set_ylabel("hacker", fontsize=8)
-    axes[1, 0].set_ylabel("white box, x=0", fontsize=8)
-fig.suptitle("order-one proxy kernels of layers 1–3 (15×15), one per channel / class tag")
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Order-one proxy kernels (15×15) of the classifier's first three layers, one per channel, as the authors' MNIST figure draws them per class tag: inferred by the hacking network (top two rows) and the closed-form Taylor kernels at $x = 0$ (bottom two rows); one symmetric colour scale per family (red positive, blue negative).", "name": "fig-volterra-mnist-proxy-kernels"}, "image": {"alt": "A grid of twenty small square kernel images in four rows of five, tags 0 to 9: the first two rows are the hacking network's kernels, blotchy red and blue patterns with stroke-like structure; the last two rows are the white-box kernels at zero, several of them nearly blank at the shared scale. Each family has a colour bar on the right, symmetric around zero."}}
+fig, axes = plotting.subplots(4, 5, aspect=1.0)
+for row0, family in ((0, kernels), (2, p1[:, 0].cpu())):
+    m = family.abs().max().item()
+    for c in range(10):
+        ax = axes[row0 + c // 5, c % 5]
+        im = ax.imshow(family[c], cmap="RdBu_r", vmin=-m, vmax=m)
+        ax.set(xticks=[], yticks=[], title=f"tag {c}")
+        ax.grid(False)
+    fig.colorbar(im, ax=axes[row0 : row0 + 2, :], shrink=0.8)
+axes[0, 0].set_ylabel("hacker")
+axes[1, 0].set_ylabel("hacker")
+axes[2, 0].set_ylabel("white box, x=0")
+axes[3, 0].set_ylabel("white box, x=0")
 plt.show()
 
 # %% [markdown]
@@ -149,19 +176,43 @@ plt.show()
 # %%
 predicted = model(x_test).argmax(1).cpu().numpy()
 chosen = nets.pick_correct(predicted, y_test.cpu().numpy(), n_images, rng)
-controls = torch.stack([torch.rand(15, 15, generator=gen), torch.randn(15, 15, generator=gen)])
+controls = torch.stack(
+    [torch.rand(15, 15, generator=gen), torch.randn(15, 15, generator=gen)]
+)
 patches = torch.cat([kernels, controls])[:n_images].to(dev)
-patched, clean_labels, patched_labels, logits = nets.patch_predictions(model, x_test[chosen, 0], patches, energy)
-fig, axes = plt.subplots(2, n_images, figsize=(1.3 * n_images, 3.6))
+patched, clean_labels, patched_labels, logits = nets.patch_predictions(
+    model, x_test[chosen, 0], patches, energy
+)
+
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Twelve correctly classified test images, clean (C) and with the patch of tag $i$ added (P), as in the authors' patched-image tables: tags 0–9 are the hacking network's kernels, 10 and 11 random control patches. Under each image, the classifier's top-2 labels with their logits.", "name": "fig-volterra-mnist-proxy-kernels-b"}, "image": {"alt": "Four rows of six greyscale digit images: rows one and three are clean test digits, rows two and four the same digits with the patch added, which greys the background; the two control patches of tags 10 and 11 show as a noisy square in the corner. Each image is titled with its tag and labelled underneath with C or P followed by the two top predicted labels and their logits."}}
+cols = (n_images + 1) // 2
+fig, axes = plotting.subplots(4, cols, aspect=1.45)
 for i in range(n_images):
-    for row, (img, labels, which) in enumerate(((x_test[chosen[i], 0], clean_labels, "C"), (patched[i], patched_labels, "P"))):
-        axes[row, i].imshow(img.cpu(), cmap="gray", vmin=0, vmax=1.5)
-        top = ", ".join(f"{l}:{v:.1f}" for l, v in zip(labels[i].tolist(), logits[i, row].tolist()))
-        axes[row, i].set(xticks=[], yticks=[], xlabel=f"{which} {top}", title=f"tag {i}" if row == 0 else "")
-        axes[row, i].xaxis.label.set_fontsize(6)
+    pair = (
+        (x_test[chosen[i], 0], clean_labels, "C"),
+        (patched[i], patched_labels, "P"),
+    )
+    for row, (img, labels, which) in enumerate(pair):
+        ax = axes[2 * (i // cols) + row, i % cols]
+        ax.imshow(img.cpu(), cmap="gray", vmin=0, vmax=1.5)
+        top = "\n".join(
+            f"{l}: {v:.1f}" for l, v in zip(labels[i].tolist(), logits[i, row].tolist())
+        )
+        ax.set(
+            xticks=[],
+            yticks=[],
+            xlabel=f"{which} {top}",
+            title=f"tag {i}" if row == 0 else "",
+        )
+        ax.grid(False)
 plt.show()
+
+# %%
 changed = (clean_labels[:, 0] != patched_labels[:, 0]).cpu().numpy()
-print(f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, controls {changed[10:].sum()}/{len(changed[10:])}")
+print(
+    f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, controls "
+    f"{changed[10:].sum()}/{len(changed[10:])}"
+)
 
 # %% [markdown]
 # **Bounds, and why.** Accuracy: a `paper` claim, two-sided, $|{\rm ours} - 98.28\%| \le$
@@ -175,16 +226,50 @@ print(f"prediction changed by the patch: tags 0-9 {changed[:10].sum()}/10, contr
 
 # %% tags=["nbval-check-output"]
 short = epochs < paper_epochs
-claim("volterra.mnist_proxy_kernels.accuracy", kind="paper", ours=test_accuracy, paper=0.9828,
-      holds=abs(test_accuracy - 0.9828) <= tolerance, condition=f"|ours − 98.28%| ≤ {tolerance:.1%}", fmt=".2%",
-      gap=f"{epochs} of the paper's {paper_epochs} epochs fit the book's budget (paper profile: {paper_epochs})" if short else "",
-      note=f"official MNIST test set, {epochs} epochs, Adam lr {lr:g}, {schedule} schedule")
-claim("volterra.mnist_proxy_kernels.whitebox_kernels", kind="check", ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error, paper=None,
-      holds=whitebox_error < 1e-12, condition="≤ 1e-12", note="closed-form order-0/1 kernels of layers 1-3 vs autograd at 0")
-claim("volterra.mnist_proxy_kernels.hacker_r2", kind="check", ours=r2_hacker, paper=None, holds=r2_hacker >= 0.5, condition="≥ 0.5", fmt=".1f",
-      note="variance of the layer-3 output explained by the hacking network, test images")
-claim("volterra.mnist_proxy_kernels.hacker_accuracy", kind="check", ours=hacker_accuracy, paper=None, holds=hacker_accuracy >= 0.75,
-      condition="≥ 0.75", fmt=".1f", note="accuracy of the remaining layers on the output of the hacking network")
+claim(
+    "volterra.mnist_proxy_kernels.accuracy",
+    kind="paper",
+    ours=test_accuracy,
+    paper=0.9828,
+    holds=abs(test_accuracy - 0.9828) <= tolerance,
+    condition=f"|ours − 98.28%| ≤ {tolerance:.1%}",
+    fmt=".2%",
+    gap=f"{epochs} of the paper's {paper_epochs} epochs fit the book's budget (paper "
+    f"profile: {paper_epochs})"
+    if short
+    else "",
+    note=f"official MNIST test set, {epochs} epochs, Adam lr {lr:g}, {schedule} "
+    "schedule",
+)
+claim(
+    "volterra.mnist_proxy_kernels.whitebox_kernels",
+    kind="check",
+    ours="< 1e-12" if whitebox_error < 1e-12 else whitebox_error,
+    paper=None,
+    holds=whitebox_error < 1e-12,
+    condition="≤ 1e-12",
+    note="closed-form order-0/1 kernels of layers 1-3 vs autograd at 0",
+)
+claim(
+    "volterra.mnist_proxy_kernels.hacker_r2",
+    kind="check",
+    ours=r2_hacker,
+    paper=None,
+    holds=r2_hacker >= 0.5,
+    condition="≥ 0.5",
+    fmt=".1f",
+    note="variance of the layer-3 output explained by the hacking network, test images",
+)
+claim(
+    "volterra.mnist_proxy_kernels.hacker_accuracy",
+    kind="check",
+    ours=hacker_accuracy,
+    paper=None,
+    holds=hacker_accuracy >= 0.75,
+    condition="≥ 0.75",
+    fmt=".1f",
+    note="accuracy of the remaining layers on the output of the hacking network",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
