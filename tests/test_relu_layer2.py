@@ -161,7 +161,8 @@ def test_three_hidden_layers_are_flagged_not_misread():
     """A third hidden layer is not extracted: the result must say so, never claim completeness."""
     net = _net((6, 8, 8, 8, 1), 0)
     ex = extract(Oracle(net, 6), np.random.default_rng(0), extra_rounds=0)
-    assert not ex.complete and ex.problems
+    assert not ex.complete and ex.n_rejected > 0
+    assert any(p.startswith("layer 3:") and "deeper layer" in p for p in ex.problems), ex.problems
 
 
 def test_parameter_error_is_invariant_to_the_symmetries():

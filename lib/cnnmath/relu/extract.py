@@ -220,6 +220,10 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         neurons, more = second_layer(g, first, rng, radius=radius, points=points, neurons=neurons,
                                      rejected=rejected)
         fill_from_slope(g, first, neurons, rng, radius=radius)
+        # a neuron started before its twin was completed: its p1 lies on the twin's boundary
+        done = [z for z in neurons if z.complete]
+        neurons[:] = [z for z in neurons
+                      if z.complete or not any(on_boundary(z.p1, c, w1, b1) for c in done)]
         unexplained += more
         ex.neurons = neurons
         ex.net, res = _assemble(oracle, first, neurons, rng, radius)
@@ -241,14 +245,14 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     ex.architecture = (oracle.n_in, len(b1), sum(z.complete for z in neurons), n_out)
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
+    if unexplained:
+        ex.problems.append(f"layer 2: {len(unexplained)} boundary points lie on no recovered neuron"
+                           " (a neuron that could not be completed, or a deeper layer)")
     ex.n_rejected = len(rejected)
     if rejected and ex.problems:  # when the rest is explained, a rejected boundary was a misread
         ex.problems.append(f"layer 3: {len(rejected)} boundaries bend where no layer-2 neuron can"
                            " (off the layer-2 prediction near a crossing, or not where predicted far"
                            " away): a deeper layer, which is not extracted")
-    if unexplained:
-        ex.problems.append(f"layer 2: {len(unexplained)} boundary points lie on no recovered neuron"
-                           " (a neuron that could not be completed, or a deeper layer)")
 
 
 def _layer2_problems(neurons: list[Layer2Neuron], res: float, out_tol: float) -> list[str]:
