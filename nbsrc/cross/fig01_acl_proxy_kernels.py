@@ -62,12 +62,19 @@ print(d)
 
 # %%
 model = ACLTemplateNet(channels=channels, kernel_size=kernel_size)
-losses = train_classifier(model, d.x_train, d.y_train, epochs=epochs, lr=lr, seed=seed, device=dev)
+losses = train_classifier(
+    model, d.x_train, d.y_train, epochs=epochs, lr=lr, seed=seed, device=dev
+)
 acc = accuracy(model, d.x_test, d.y_test, device=dev)
 conv_params = channels * (kernel_size**2 + 1)
 acl_params = layer.parameter_count(model.acl)
-print(f"training loss per epoch: {np.round(losses, 3).tolist()}; test accuracy {acc:.4f}")
-print(f"first layer: {acl_params} parameters as an ACL, {conv_params} as an ordinary Conv2d")
+print(
+    f"training loss per epoch: {np.round(losses, 3).tolist()}; test accuracy {acc:.4f}"
+)
+print(
+    f"first layer: {acl_params} parameters as an ACL, {conv_params} as an ordinary "
+    "Conv2d"
+)
 
 # %% [markdown]
 # The proxy kernels in closed form, and the network's derivatives at $x = 0$ by autograd
@@ -86,7 +93,10 @@ err2 = max(
     / p2[k].abs().max().item()
     for k in range(hessian_classes)
 )
-print(f"relative max differences: order 0 {err0:.1e}, order 1 {err1:.1e}, order 2 {err2:.1e}")
+print(
+    f"relative max differences: order 0 {err0:.1e}, order 1 {err1:.1e}, order 2 "
+    f"{err2:.1e}"
+)
 
 # %% [markdown]
 # How much of the network is its order-1 part? The linear classifier $P_0^k + \langle P_1^k, x\rangle$
@@ -99,29 +109,50 @@ with torch.no_grad():
     net_pred = net(d.x_test.double()).argmax(1)
 agree = (linear_pred == net_pred).double().mean().item()
 linear_acc = (linear_pred == d.y_test).double().mean().item()
-print(f"order-1 proxy classifier: accuracy {linear_acc:.4f}, agrees with the network on {agree:.1%} of test images")
+print(
+    f"order-1 proxy classifier: accuracy {linear_acc:.4f}, agrees with the network on "
+    f"{agree:.1%} of test images"
+)
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Top two rows: the learned Gabor kernels (ACKs) of the analytic first layer. Bottom two rows: each class's order-1 proxy kernel $P_1^k$, a weighted sum of shifted ACKs that reads like a template of the digit. One symmetric colour scale per family (red positive, blue negative).", "name": "fig-cross-fig01"}, "image": {"alt": "A grid of small images in four rows of five. The first two rows hold the eight 7 by 7 Gabor kernels, smooth blobs and stripes, most of them horizontal, and two empty places. The last two rows hold ten 28 by 28 class templates, classes 0 to 9, with red and blue strokes in roughly digit-like arrangements, such as a ring for class 0. Each family has its own colour bar, symmetric around zero."}}
 phi = net.acl.weight[:, 0].detach().numpy()
-fig, axes = plt.subplots(2, 10, figsize=(12, 2.9))
-for c, ax in enumerate(axes[0]):
+templates = p1.detach().numpy()
+fig, axes = plotting.subplots(4, 5, aspect=1.0)
+for ax in axes.flat:
     ax.set_axis_off()
-    if c < channels:
-        ax.imshow(phi[c], cmap="RdBu_r", vmin=-abs(phi[c]).max(), vmax=abs(phi[c]).max())
-        ax.set_title(f"ACK {c}", fontsize=8)
-for k, ax in enumerate(axes[1]):
-    img = p1[k].detach().numpy()
-    ax.imshow(img, cmap="RdBu_r", vmin=-abs(img).max(), vmax=abs(img).max())
-    ax.set_title(f"$P_1$, class {k}", fontsize=8)
-    ax.set_axis_off()
-fig.suptitle("Top: the learned Gabor kernels of the ACL. Bottom: each class's order-1 proxy kernel (red +, blue −)")
+m = abs(phi).max()
+for c in range(channels):
+    ax = axes[c // 5, c % 5]
+    im = ax.imshow(phi[c], cmap="RdBu_r", vmin=-m, vmax=m)
+    ax.set_title(f"ACK {c}")
+fig.colorbar(im, ax=axes[:2, :], shrink=0.8, label="ACK")
+m = abs(templates).max()
+for k in range(10):
+    ax = axes[2 + k // 5, k % 5]
+    im = ax.imshow(templates[k], cmap="RdBu_r", vmin=-m, vmax=m)
+    ax.set_title(f"$P_1$, class {k}")
+fig.colorbar(im, ax=axes[2:, :], shrink=0.8, label="$P_1$")
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("cross.fig01.order1", kind="check", ours=err1, holds=err1 <= 1e-12, condition="≤ 1e-12", fmt=".0e",
-      note="closed-form P1 vs the network's Jacobian at 0 (relative, float64)")
-claim("cross.fig01.order2", kind="check", ours=err2, holds=err2 <= 1e-12, condition="≤ 1e-12", fmt=".0e",
-      note="closed-form P2 vs half the network's Hessian at 0 (relative, float64)")
+claim(
+    "cross.fig01.order1",
+    kind="check",
+    ours=err1,
+    holds=err1 <= 1e-12,
+    condition="≤ 1e-12",
+    fmt=".0e",
+    note="closed-form P1 vs the network's Jacobian at 0 (relative, float64)",
+)
+claim(
+    "cross.fig01.order2",
+    kind="check",
+    ours=err2,
+    holds=err2 <= 1e-12,
+    condition="≤ 1e-12",
+    fmt=".0e",
+    note="closed-form P2 vs half the network's Hessian at 0 (relative, float64)",
+)
 
 # %% [markdown]
 # ## What this shows
