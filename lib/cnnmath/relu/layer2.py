@@ -58,7 +58,10 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
     ``ẑ(x) = A·x + a0 + Σ_i β_i |h_i(x)|`` vanishes at every point of ``z.path``: a homogeneous
     linear system in ``(A, a0, β)``, solved by the SVD's last right singular vector. A hyperplane
     ``B_i`` with every point on one side makes ``|h_i|`` affine there: its column is left out (its
-    term is then inside ``A``, and its ``m_i`` is kept). Used only when the system determines the
+    term is then inside ``A``, and its ``m_i`` is kept). While ``σ_{-1}/σ_{-2} > 10⁻¹⁰``, the point
+    whose omission cuts it most is left out if that cuts it tenfold (a kink blurred by a close one;
+    up to three points).
+    Used only when the system determines the
     neuron (``σ_{-2} > 10⁶ σ_{-1}``); then ``m_i = 2β_i`` and ``g0`` (the slope at ``p1``) follow,
     scaled to the old ``g0``. Returns the ratio ``σ_{-1}/σ_{-2}`` (inf when not refitted).
     """
@@ -70,7 +73,21 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
         return float("inf")
     design = np.column_stack([pts, np.ones(len(pts)), np.abs(h[:, crossed])])
     scale = np.linalg.norm(design, axis=0) + 1e-300
+    keep = np.ones(len(pts), dtype=bool)
     _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
+    for _ in range(3):  # a point blurred by a close kink spoils the fit: leave it out, if that helps
+        if sv[-1] / sv[-2] < 1e-10 or keep.sum() <= n + int(crossed.sum()) + 2:
+            break
+        best = None
+        for i in np.flatnonzero(keep):
+            trial = keep.copy()
+            trial[i] = False
+            fit = np.linalg.svd(design[trial] / scale, full_matrices=False)
+            if best is None or fit[1][-1] / fit[1][-2] < best[1][1][-1] / best[1][1][-2]:
+                best = (trial, fit)
+        if not best[1][1][-1] / best[1][1][-2] < 0.1 * sv[-1] / sv[-2]:
+            break
+        keep, (_, sv, vt) = best
     ratio = sv[-1] / sv[-2]
     if not ratio < 1e-6:
         return float("inf")
