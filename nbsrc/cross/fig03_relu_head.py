@@ -55,43 +55,73 @@ print(d)
 # oracle only (the extractor's own random lines are seeded too); the true head is read only to
 # score the result.
 
+
 # %%
 def one_seed(s: int) -> dict:
-    """Train the CNN with seed ``s``, extract its head from queries, score the extraction."""
+    """Train the CNN with seed ``s``, extract its head from queries, score the
+    extraction."""
     runtime.seed_everything(s)
     model = HeadCNN(hidden=hidden)
-    losses = train_classifier(model, d.x_train, d.y_train, epochs=epochs, lr=lr, seed=s, device=dev)
+    losses = train_classifier(
+        model, d.x_train, d.y_train, epochs=epochs, lr=lr, seed=s, device=dev
+    )
     head = head_network(model.cpu())
     with torch.no_grad():
         feats = model.features(d.x_test).double().numpy()
     oracle = Oracle(head, n_in=head.sizes[0])
     ex = extract(oracle, np.random.default_rng(s + 1), layers=1)
-    recovered = canonical(ex.net)  # unit incoming rows, signs resolved by the output layer's fit
+    # unit incoming rows, signs resolved by the output layer's fit
+    recovered = canonical(ex.net)
     score = score_first_layer(head, recovered.weights[0], recovered.biases[0])
-    return {"head": head, "ex": ex, "score": score, "fid": fidelity(head, ex.net, feats), "losses": losses,
-            "acc": accuracy(model, d.x_test, d.y_test, device=dev),
-            "alive": (head.preactivations(feats)[0] > 0).mean(axis=0)}
+    return {
+        "head": head,
+        "ex": ex,
+        "score": score,
+        "fid": fidelity(head, ex.net, feats),
+        "losses": losses,
+        "acc": accuracy(model, d.x_test, d.y_test, device=dev),
+        "alive": (head.preactivations(feats)[0] > 0).mean(axis=0),
+    }
 
 
 runs = [one_seed(seed + i) for i in range(n_seeds)]
 for i, r in enumerate(runs):
-    print(f"seed {seed + i}: test accuracy {r['acc']:.4f}; inferred {r['ex'].architecture} with {r['ex'].queries} queries;"
-          f" neurons matched {len(r['score'].errors)}/{r['score'].n_true}, max error {r['score'].max_error:.1e};"
-          f" same argmax {r['fid']['argmax']:.2%}, max |f - f_hat| {r['fid']['max_rel']:.1e} of max |f|;"
-          f" never active on test images: {int((r['alive'] == 0).sum())}")
+    print(
+        f"seed {seed + i}: test accuracy {r['acc']:.4f}; inferred "
+        f"{r['ex'].architecture} with {r['ex'].queries} queries;"
+        f" neurons matched {len(r['score'].errors)}/{r['score'].n_true}, max error "
+        f"{r['score'].max_error:.1e};"
+        f" same argmax {r['fid']['argmax']:.2%}, max |f - f_hat| "
+        f"{r['fid']['max_rel']:.1e} of max |f|;"
+        f" never active on test images: {int((r['alive'] == 0).sum())}"
+    )
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The dense ReLU head of a trained CNN extracted from queries, first seed: (a) the error of each recovered hidden neuron's unit row $[w, b]$, far below the bound $10^{-8}$ (dashed); (b) the fraction of test images on which each neuron is active, red crosses marking the neurons real images never activate, recovered all the same.", "name": "fig-cross-fig03"}, "image": {"alt": "Two stacked plots over the hidden neurons of the head. Top: recovery error on a log scale, every point between about ten to the minus fourteen and ten to the minus eleven, well below a dashed line at ten to the minus eight. Bottom: a bar chart of how often each neuron is active on test images; a minority of neurons have tall bars, and red crosses on the axis mark the many neurons that are never active."}}
 score, alive = runs[0]["score"], runs[0]["alive"]
 order = np.argsort(score.true_index)
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.4))
-ax0.semilogy(np.arange(score.n_true), np.maximum(score.errors[order], 1e-17), "o")
-ax0.axhline(1e-8, color="gray", ls="--", lw=1, label="1e-8")
-ax0.set(xlabel="hidden neuron of the head", ylabel="max error of [w, b] (unit w)",
-        title=f"(a) recovery error per neuron, seed {seed}")
-ax0.legend()
-ax1.bar(np.arange(score.n_true), alive, color=["C3" if a == 0 else "C0" for a in alive])
-ax1.set(xlabel="hidden neuron of the head", ylabel="fraction of test images",
-        title="(b) how often each neuron is active (red: never)")
+neurons = np.arange(score.n_true)
+fig, (ax0, ax1) = plotting.subplots(2, 1, aspect=0.42, sharex=True)
+ax0.semilogy(neurons, np.maximum(score.errors[order], 1e-17), "o")
+ax0.axhline(1e-8, color="gray", ls="--", lw=1)
+ax0.set(
+    ylabel="max error of [w, b]",
+    title=f"(a) recovery error per neuron, seed {seed} (dashed: 1e-8)",
+)
+ax1.bar(neurons, alive, color=["C3" if a == 0 else "C0" for a in alive])
+never = neurons[alive == 0]
+ax1.plot(
+    never,
+    np.zeros(len(never)),
+    "x",
+    color="C3",
+    ms=6,
+    clip_on=False,
+)
+ax1.set(
+    xlabel="hidden neuron of the head",
+    ylabel="fraction of test images",
+    title="(b) how often each neuron is active (×: never)",
+)
 plt.show()
 
 # %% tags=["nbval-check-output"]
@@ -99,14 +129,36 @@ exact_arch = sum(r["ex"].architecture == r["head"].sizes for r in runs)
 matched = sum(len(r["score"].errors) == hidden for r in runs)
 median_worst = float(np.median([r["score"].max_error for r in runs]))
 faithful = sum(r["fid"]["argmax"] == 1.0 and r["fid"]["max_rel"] <= 1e-6 for r in runs)
-claim("cross.fig03.architecture", kind="finding", ours=f"{exact_arch}/{n_seeds}", holds=exact_arch == n_seeds,
-      condition=f"= (256, {hidden}, 10) on every seed", n=n_seeds, note="architecture inferred from queries")
-claim("cross.fig03.layer1", kind="finding", ours=median_worst, holds=bool(matched == n_seeds and median_worst <= 1e-8),
-      condition=f"all {hidden} neurons matched on every seed, median over seeds of the worst neuron's error ≤ 1e-08",
-      n=n_seeds, fmt=".0e", note="the recovered hidden layer (unit rows)")
-claim("cross.fig03.fidelity", kind="finding", ours=f"{faithful}/{n_seeds}", holds=faithful == n_seeds,
-      condition="same class on every test image and max error ≤ 1e-6 of max |f|, every seed", n=n_seeds,
-      note="extracted head vs the true one on the CNN's test features")
+claim(
+    "cross.fig03.architecture",
+    kind="finding",
+    ours=f"{exact_arch}/{n_seeds}",
+    holds=exact_arch == n_seeds,
+    condition=f"= (256, {hidden}, 10) on every seed",
+    n=n_seeds,
+    note="architecture inferred from queries",
+)
+claim(
+    "cross.fig03.layer1",
+    kind="finding",
+    ours=median_worst,
+    holds=bool(matched == n_seeds and median_worst <= 1e-8),
+    condition=f"all {hidden} neurons matched on every seed, median over seeds of the "
+    "worst neuron's error ≤ 1e-08",
+    n=n_seeds,
+    fmt=".0e",
+    note="the recovered hidden layer (unit rows)",
+)
+claim(
+    "cross.fig03.fidelity",
+    kind="finding",
+    ours=f"{faithful}/{n_seeds}",
+    holds=faithful == n_seeds,
+    condition="same class on every test image and max error ≤ 1e-6 of max |f|, every "
+    "seed",
+    n=n_seeds,
+    note="extracted head vs the true one on the CNN's test features",
+)
 
 # %% [markdown]
 # ## What this shows
