@@ -110,9 +110,12 @@ def extract(
     Algorithm 1 gives layer 1. If every boundary point lies on a layer-1 hyperplane the network
     has one hidden layer; otherwise (and if ``layers ≥ 2``) Algorithm 2 gives layer 2, the bends
     give the layer-1 signs, and :func:`~cnnmath.relu.output.final_layer` the rest. Boundaries
-    that bend where no layer-2 neuron can (a third hidden layer) are reported in ``problems``, not
-    read as layer-2 neurons. A :class:`~cnnmath.relu.oracle.QueryBudgetExceeded` of the oracle
-    stops the run with the partial result, flagged.
+    that bend where no layer-2 neuron can (a third hidden layer) are rejected and reported in
+    ``problems`` (a ``layer 3`` line); a deeper boundary whose layer-2 inputs do not switch where it
+    was followed looks like a layer-2 neuron there and may be counted in ``architecture``, but the
+    outputs then stay unexplained and the result is flagged incomplete. A
+    :class:`~cnnmath.relu.oracle.QueryBudgetExceeded` of the oracle stops the run with the partial
+    result, flagged.
 
     Parameters
     ----------
