@@ -68,25 +68,29 @@ for conv, akps in zip(net.convs, after):
         rebuilt_err = max(rebuilt_err, float((rebuilt - w[o]).norm() / w[o].norm()))
 print(f"max relative error of the rebuilt analytic kernels: {rebuilt_err:.1e}")
 
-# %%
-fig = plt.figure(figsize=(12, 7))
-top, bottom = fig.subfigures(2, 1, height_ratios=[1, 1.1])
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Analytic kernels before and after training (the paper's Fig. 9.4): top, eight first-layer kernels at initialisation and after training; bottom, the learned analytic kernel parameters against their initial values, per layer (dotted: no change).", "name": "fig-analytic-fig94"}, "image": {"alt": "Top: two rows of eight small kernel images, initial and trained, nearly alike. Bottom: four scatter plots of a kernel parameter after training against its initial value, points near the diagonal."}}
+fig = plt.figure(figsize=(plotting.TEXT_WIDTH, 1.25 * plotting.TEXT_WIDTH))
+top, bottom = fig.subfigures(2, 1, height_ratios=[1, 2.6])
 kax = top.subplots(2, 8)
 for i in range(8):
     for row, k in enumerate((kernels_before, net.convs[0].weight.detach())):
         lim = float(k[i, 0].abs().max())
-        kax[row, i].imshow(k[i, 0].numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim)
-        kax[row, i].set_axis_off()
-        kax[row, i].set_title(("init " if row == 0 else "trained ") + net.convs[0].channel_families()[i], fontsize=8)
+        im = kax[row, i].imshow(k[i, 0].numpy() / lim, cmap="RdBu_r", vmin=-1, vmax=1)
+        kax[row, i].set_xticks([])
+        kax[row, i].set_yticks([])
+    kax[0, i].set_title(net.convs[0].channel_families()[i])
+kax[0, 0].set_ylabel("init")
+kax[1, 0].set_ylabel("trained")
+top.colorbar(im, ax=kax, shrink=0.8, label="/ max |·|")
 panels = [("gabor", "lam", "Gabor wavelength λ (px)"), ("gabor", "sigma", "Gabor envelope σ (px)"),
           ("tgd1", "sigma", "TGD-1 width σ (px)"), ("log", "sigma", "LoG σ (px)")]
-for ax, (fam, name, label) in zip(bottom.subplots(1, 4), panels):
+for ax, (fam, name, label) in zip(bottom.subplots(2, 2).ravel(), panels):
     for l in range(3):
         ax.scatter(before[l][fam][name], after[l][fam][name], s=14, label=f"layer {l + 1}")
     lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
     ax.plot(lim, lim, "k:", lw=0.8)
     ax.set(xlabel=f"{label} at init", ylabel="after training")
-ax.legend(fontsize=7)
+ax.legend()
 plt.show()
 
 # %% [markdown]

@@ -67,13 +67,13 @@ for name in layers:
     row = [formula[name, r] for r in ratios]
     print(f"{name:18s}" + "".join(f"{v:10d}" for v in row) + f"   {row[-1] / row[0]:.4f}")
 
-# %%
-fig, ax = plt.subplots(figsize=(6.5, 4))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Learnable parameters of one analytic convolutional layer against the mosaic ratio ρ, the fraction of analytic kernels, for the layers of the network (log scale).", "name": "fig-analytic-tab91"}, "image": {"alt": "Falling lines on a log scale, one per layer: the parameter count drops as the share of analytic kernels grows."}}
+fig, ax = plotting.subplots(1, 1, aspect=0.65)
 for name in layers:
     ax.semilogy(ratios, [formula[name, r] for r in ratios], "o-", label=name)
 ax.set(xlabel="mosaic ratio ρ (fraction of analytic kernels)", ylabel="learnable parameters",
        title="Parameters of one ACL (Gabor, LoG, TGD kernels)")
-ax.legend(fontsize=8)
+ax.legend()
 plt.show()
 
 # %% [markdown]

@@ -86,7 +86,7 @@ for name in settings:
 epochs = [results[k].curve.best_epoch for k in results]
 print(f"best epoch: {min(epochs)}–{max(epochs)} (of at most {max_epochs}); mean ± sd (ddof = 1), n = seeds")
 
-# %%
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against learnable parameters at convergence (the paper's Table 9.2 as a plot): each seed as a faint dot, mean with its 95% interval as a bar, one colour per network, one panel per data set.", "name": "fig-analytic-tab92"}, "image": {"alt": "Two scatter plots on a logarithmic parameter axis; the analytic-layer network sits at the left with accuracy close to the plain CNNs on the right."}}
 fig, axes = plt.subplots(1, len(splits), figsize=(11, 4))
 for ax, ds in zip(axes, splits):
     for i, name in enumerate(settings):
