@@ -70,15 +70,15 @@ reliab = {(ds, name): [float(np.mean(curves[ds, name, s])) for s in range(n_seed
 for (ds, name), v in reliab.items():
     print(f"{ds:14s} {name:24s} accuracy averaged over s ∈ [0, {noise_max:g}]: {stats.summarize(v)} %")
 
-# %%
-fig, axes = plt.subplots(1, len(splits), figsize=(11, 4), sharey=True)
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy under additive Gaussian noise of growing standard deviation s (the paper's Fig. 9.3), mean ± sd over seeds, for the analytic-layer network and the plain CNNs, one panel per data set.", "name": "fig-analytic-fig93"}, "image": {"alt": "Line plots with error bars, accuracy falling as the noise level grows, one line per network, one panel per data set."}}
+fig, axes = plotting.subplots(1, len(splits), aspect=1.0, sharey=True)
 for ax, ds in zip(axes, splits):
     for name in settings:
         c = np.array([curves[ds, name, s] for s in range(n_seeds)])
         ax.errorbar(noise_stds, c.mean(0), c.std(0, ddof=1), marker="o", capsize=3, label=name)
     ax.set(title=f"{ds}, {n_train} training images", xlabel="test noise standard deviation $s$")
 axes[0].set(ylabel="test accuracy (%), mean ± sd over seeds")
-axes[0].legend(fontsize=8)
+axes[0].legend()
 plt.show()
 
 # %%
