@@ -37,3 +37,12 @@ def test_performance_page_is_up_to_date() -> None:
     root = repo_root()
     page = (root / "book" / "performance.md").read_text(encoding="utf-8")
     assert page == bench.render(bench.load_records(root)), "run `python -m cnnmath.book.bench`"
+
+
+def test_a_record_names_the_script_that_wrote_it() -> None:
+    """One script may write a record per class (``relu_sweep`` → ``relu_sweep_two``)."""
+    from cnnmath.book.bench import script_of
+
+    assert script_of("relu_sweep_two") == "relu_sweep"
+    assert script_of("wavelets") == "wavelets"
+    assert script_of("no_such_benchmark") == "no_such_benchmark"

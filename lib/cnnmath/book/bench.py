@@ -105,6 +105,18 @@ def _table(rec: Record) -> str:
     return "\n".join(lines)
 
 
+def script_of(name: str, root: Path | None = None) -> str:
+    """The script of the record ``name``: the longest ``_``-prefix of it that names a file of
+    ``benchmarks/`` (``relu_sweep_two`` → ``relu_sweep``, one script, one record per class), else
+    ``name`` itself."""
+    folder = results_dir(root).parent
+    parts = name.split("_")
+    for k in range(len(parts), 0, -1):
+        if (folder / f"{'_'.join(parts[:k])}.py").is_file():
+            return "_".join(parts[:k])
+    return name
+
+
 def render(records: list[Record]) -> str:
     """The Markdown text of ``book/performance.md``."""
     lines = [
@@ -131,7 +143,7 @@ def render(records: list[Record]) -> str:
             f"*Measured {m.get('date', '?')} on {m.get('cpus', '?')} CPUs ({m.get('processor', '?')}"
             + (f", load average {m['load']}" if "load" in m else ", load not recorded") + "),"
             f" torch {m.get('torch', '?')} with {m.get('torch_threads', '?')} threads,"
-            f" Python {m.get('python', '?')}; `benchmarks/{rec.name}.py`.*"
+            f" Python {m.get('python', '?')}; `benchmarks/{script_of(rec.name)}.py`.*"
         )
         if rec.notes:
             lines += ["", rec.notes]
