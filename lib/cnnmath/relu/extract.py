@@ -17,8 +17,8 @@ reads weights. The stages, one module each:
   :attr:`Extraction.problems` says which layer, how many neurons and why.
 
 Neurons whose boundary random lines seldom cross are sought where the recovered neurons fail to
-explain the outputs (:func:`_misfit`, a trimmed least squares that needs no sign): lines from an
-input they miss to the nearest one they explain cross the missing boundary (:func:`_aimed_points`).
+explain the outputs (``_misfit``, a trimmed least squares that needs no sign): lines from an
+input they miss to the nearest one they explain cross the missing boundary (``_aimed_points``).
 
 Conventions: recovered layer-1 rows are unit vectors ``ŵ_i`` with bias ``b̂_i`` (the positive
 scale is free); ``h_i(x) = ŵ_i·x + b̂_i`` is then the signed distance to ``B_i``. Float64 throughout.
@@ -368,7 +368,7 @@ def _aimed_points(g: ScalarView, first: FirstLayer, x: np.ndarray, outlier: np.n
                   n_lines: int) -> list[np.ndarray]:
     """Boundary points off layer 1 on lines aimed by the misfit of the recovered neurons.
 
-    A missing neuron changes state between an ``outlier`` input (:func:`_misfit`) and an inlier:
+    A missing neuron changes state between an ``outlier`` input (``_misfit``) and an inlier:
     up to ``n_lines`` outliers, spread over the list, are each joined to their nearest inlier (zero
     queries to choose them), and ``points_on_line`` finds the kinks on those segments, 10 % longer
     on each side; kinks on a known layer-1 hyperplane are dropped.

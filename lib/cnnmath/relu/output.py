@@ -104,7 +104,7 @@ def integer_signs(a: np.ndarray, b: np.ndarray, *, rtol: float = 1e-7, time_limi
 
     A subset-sum problem in ``rank a`` equations: solved as a 0/1 integer program
     (``s = 2t − 1``, ``|a s − b| ≤ rtol·(|a|·1 + |b|)`` row by row; HiGHS branch and bound through
-    :func:`scipy.optimize.milp`), where Carlini, Jagielski & Mironov (CRYPTO 2020) enumerate the
+    ``scipy.optimize.milp``), where Carlini, Jagielski & Mironov (CRYPTO 2020) enumerate the
     ``2^K`` patterns. A second solve with the first solution cut off (``Σ_k |t_k − t*_k| ≥ 1``) must
     be infeasible: for generic weights only the true pattern fits, and when another fits too the
     signs are not determined and ValueError is raised, as it is when no pattern fits (a neuron
