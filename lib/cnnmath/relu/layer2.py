@@ -20,7 +20,7 @@ from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.neuron import Layer2Neuron, merge_neurons, on_boundary
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["Layer2Neuron", "fill_from_slope", "on_boundary", "refit", "second_layer", "start_neuron", "test_far"]
+__all__ = ["fill_from_slope", "refit", "second_layer", "start_neuron", "test_far"]
 
 
 def _local_normal(g: ScalarView, y: np.ndarray, d: np.ndarray, room: float,

@@ -21,7 +21,7 @@ __all__ = ["Layer2Neuron", "merge_neurons", "on_boundary"]
 
 @dataclass(eq=False)
 class Layer2Neuron:
-    """A second-layer neuron as recovered by :func:`second_layer`, before signs.
+    """A second-layer neuron as recovered by :func:`~cnnmath.relu.layer2.second_layer`, before signs.
 
     ``ẑ(x) = g0·(x − p1) + Σ_i m_i (|h_i(x)| − e0_i h_i(x)) / 2`` (module docstring).
 
