@@ -96,7 +96,7 @@ z2 = net.preactivations(np.column_stack([xx.ravel(), yy.ravel()]))[1].reshape(
     *xx.shape, -1
 )
 
-# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2, Algorithm 2 on the same network: from each starting point $p_1$ (black dots) the walk follows a bent layer-2 boundary (grey, the true ones) across the recovered layer-1 lines (blue); the coloured points are the walks' boundary points.", "name": "fig-relu-fig02-b"}, "image": {"alt": "A square plot of the input plane with the five blue lines, grey bent boundaries, large black starting points, and small coloured dots, one colour per walk, lying on the grey boundaries, clustered where they cross blue lines."}}
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "The paper's Fig. 2, Algorithm 2 on the same network: from each starting point $p_1$ (black dots) the walk follows a bent layer-2 boundary (grey, the true ones) across the recovered layer-1 lines (blue); the coloured points are the boundary points each neuron's fit used: those of the walk and those found far away to test and refit it.", "name": "fig-relu-fig02-b"}, "image": {"alt": "A square plot of the input plane with the five blue lines, grey bent boundaries, large black starting points, and small coloured dots, one colour per walk, lying on the grey boundaries, clustered where they cross blue lines."}}
 fig, ax1 = plotting.subplots(aspect=1.0, width=0.75)
 for k in range(5):
     ax1.contour(xx, yy, z2[..., k], levels=[0], colors="0.75", linewidths=1)

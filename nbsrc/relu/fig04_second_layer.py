@@ -105,16 +105,16 @@ plt.show()
 # fresh inputs; on $10^4$ other Gaussian inputs we allow a factor 10, $\le 10^{-8}$, since a maximum
 # over more points is larger), and a net with a third hidden layer must be flagged, never returned
 # as a wider layer 2.
-# How often extraction is complete is measured over 30 seeds per class in
-# `benchmarks/relu_sweep.py` (the performance page), not on one seed here.
+# How often extraction is complete is measured over many seeds in `benchmarks/relu_sweep.py`
+# (the performance page: 60 seeds of two-hidden-layer networks, 30 of three), not on one seed here.
 
 # %% tags=["nbval-check-output"]
 frac = min(np.sum(r["s2"].errors[r["complete"]] <= 1e-6) / r["s2"].n_true for r in results.values())
 worst = max(r["s2"].errors[r["complete"]].max(initial=0) for r in results.values())
 flagged = [r for r in results.values() if r["ex"].complete]
 exact = all(r["fid"]["max_rel"] <= 1e-8 and r["ex"].net.sizes == n.sizes for r, n in zip(results.values(), targets.values()) if r["ex"].complete)
-claim("relu.fig04.layer2_fraction", kind="check", ours=frac, paper=None, holds=frac >= 0.8, fmt=".2f",
-      condition="≥ 0.8", note="worst fraction of layer-2 neurons recovered complete and exact (row error ≤ 1e-6)")
+claim("relu.fig04.layer2_fraction", kind="check", ours=frac, paper=None, holds=frac >= 0.9, fmt=".2f",
+      condition="≥ 0.9", note="worst fraction of layer-2 neurons recovered complete and exact (row error ≤ 1e-6)")
 claim("relu.fig04.layer2_error", kind="check", ours="≤ 1e-06" if worst <= 1e-6 else worst, paper=None, holds=worst <= 1e-6,
       condition="≤ 1e-06", note="max error of complete recovered layer-2 rows (unit-normalised)")
 claim("relu.fig04.fidelity", kind="check", ours=f"{len(flagged)}/{len(results)} flagged complete", paper=None,
@@ -131,9 +131,11 @@ claim("relu.fig04.three_layers", kind="check", ours=str(ex_deep.complete), paper
 #
 # Algorithm 2 reads every layer-2 weight it can reach exactly, and the layer-1 signs come out of
 # the same bends for free; walking on the known part of a boundary (no queries) reaches almost
-# every crossing Theorem 3's condition (iv) asks for. What still fails is coverage: a layer-2
-# neuron no line crossed, or one whose boundary meets a layer-1 hyperplane only in a tiny patch;
-# the extractor then says so instead of returning a wrong network. A third hidden layer is
+# every crossing Theorem 3's condition (iv) asks for; where a walk cannot reach a crossing, the
+# least-squares residual points to the missing neuron and the slope at a known point gives the
+# weight. What can still fail is coverage: a layer-2 neuron active on a tiny fraction of the
+# inputs may be crossed by no line at all, and no query-based check is sure to notice it (the
+# sweep on the performance page names such a case). A third hidden layer is
 # detected and reported, not extracted. The paper reports the same kind of partial recovery for
 # the second layer (its numbers could not be read here; none are quoted). Differences: one seed
 # per width, small widths, our own formula for reading weights off a bend and for the signs
