@@ -85,16 +85,16 @@ for name, r in results.items():
 ex_deep = extract(Oracle(deep, 10), np.random.default_rng(seed + 1), extra_rounds=0)
 print(f"10-10-10-10-2: complete {ex_deep.complete}; " + "; ".join(ex_deep.problems))
 
-# %%
-fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(10, 3.6))
+# %% tags=["hide-input"] mystnb={"figure": {"caption": "Second-layer recovery (the paper's Fig. 4) for the untrained 10-w-w-2 networks and the trained memorization network: (a) the error of every recovered layer-2 row, matched to the true one (log scale); (b) the fraction of layer-2 weights recovered.", "name": "fig-relu-fig04"}, "image": {"alt": "Top: dots of log10 row error per network, all far below −6. Bottom: bars of the fraction of layer-2 weights recovered per network, all at or near 1."}}
+fig, (ax0, ax1) = plotting.subplots(2, 1, aspect=0.4)
 for k, (name, r) in enumerate(results.items()):
     e = np.log10(np.maximum(r["s2"].errors, 1e-17))
     ax0.plot(np.full(len(e), k), e, "o", alpha=0.6)
 ax0.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
-        ylabel="log10 row error (matched)", title="(a) layer-2 rows")
+        ylabel="log10 row error", title="(a) layer-2 rows")
 ax1.bar(range(len(results)), [r["s2"].weights_known for r in results.values()])
 ax1.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
-        ylabel="fraction of layer-2 weights recovered", ylim=(0, 1.05), title="(b) weights recovered")
+        ylabel="fraction", ylim=(0, 1.05), title="(b) layer-2 weights recovered")
 plt.show()
 
 # %% [markdown]
