@@ -56,17 +56,26 @@ def peak_frequency(kernels: np.ndarray) -> np.ndarray:
     return np.where(theta[:, :1] < 0, -theta, theta)
 
 
-runs = [natural.ica_filters(size, n_components=n_kernels, n_patches=n_patches, seed=seed + s)
-        for s in range(n_seeds)]
+runs = [
+    natural.ica_filters(
+        size, n_components=n_kernels, n_patches=n_patches, seed=seed + s
+    )
+    for s in range(n_seeds)
+]
 bank = runs[0].filters
 thetas = [peak_frequency(r.filters) for r in runs]
 good = np.array([(pooling.gamma_sq(m * t) < 0.05).mean() for t in thetas])
 grid = np.linspace(-np.pi, np.pi, 257)
 plane = pooling.gamma_sq(m * np.stack(np.meshgrid(grid, grid, indexing="ij"), -1))
-print(f"{n_seeds} banks of {n_kernels} kernels {size}×{size}, FastICA iterations "
-      f"{[r.n_iter for r in runs]}, all converged: {all(r.converged for r in runs)}")
-print(f"share of kernels with γ²(mθ) < 0.05, m = {m}: {np.round(good, 2)} "
-      f"(mean {good.mean():.2f} ± {good.std(ddof=1):.2f}); share of the plane: {(plane < 0.05).mean():.2f}")
+print(
+    f"{n_seeds} banks of {n_kernels} kernels {size}×{size}, FastICA iterations "
+    f"{[r.n_iter for r in runs]}, all converged: {all(r.converged for r in runs)}"
+)
+print(
+    f"share of kernels with γ²(mθ) < 0.05, m = {m}: {np.round(good, 2)} "
+    f"(mean {good.mean():.2f} ± {good.std(ddof=1):.2f}); share of the plane: {(plane < 0.05).mean():.2f}"
+)
+
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Stand-in for the paper's Fig. 1: the 48 first-layer kernels (11×11) learned by independent component analysis from scikit-image's natural images (left), and the magnitude of their Fourier transforms, zero frequency at the centre (right). Like AlexNet's, they are oriented and band-pass.", "name": "fig-shift-fig01"}, "image": {"alt": "Two mosaics of 6 by 8 small squares. Left: kernels in red and blue, most of them oriented edges or bars at various angles. Right: each kernel's spectrum, two bright spots placed symmetrically about the centre, at the kernel's orientation."}}
 def mosaic(tiles, rows=6):
@@ -84,7 +93,12 @@ spectra = np.fft.fftshift(np.abs(np.fft.fft2(bank, s=(33, 33))), axes=(-2, -1))
 fig, (ax0, ax1) = plotting.subplots(1, 2, aspect=0.8)
 lim = np.abs(bank).max()
 im0 = ax0.imshow(mosaic(bank), cmap="RdBu_r", vmin=-lim, vmax=lim)
-im1 = ax1.imshow(mosaic(spectra / spectra.max(axis=(1, 2), keepdims=True)), cmap="magma", vmin=0, vmax=1)
+im1 = ax1.imshow(
+    mosaic(spectra / spectra.max(axis=(1, 2), keepdims=True)),
+    cmap="magma",
+    vmin=0,
+    vmax=1,
+)
 ax0.set_title("kernels $W$")
 ax1.set_title(r"$|\hat W|$, centred")
 for ax, im in ((ax0, im0), (ax1, im1)):
@@ -93,18 +107,36 @@ for ax, im in ((ax0, im0), (ax1, im1)):
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The stand-in kernels' orientations and frequencies θ (dots, one bank) on the map of γ₁(mθ)² for m = 4 (the paper's Fig. 5, right); green: γ² < 0.05, where max pooling approximates the modulus; red: above.", "name": "fig-shift-fig01-b"}, "image": {"alt": "A grey map of the frequency plane with a lattice of dark spots of period π/2; about fifty coloured dots mark the kernels' peak frequencies in the upper half-plane, most on light ground, a few near dark spots."}}
 fig, ax = plotting.subplots(1, 1, aspect=0.6, width=0.8)
-im = ax.imshow(plane, origin="lower", extent=(-np.pi, np.pi, -np.pi, np.pi), cmap="bone_r", vmin=0, vmax=1)
+im = ax.imshow(
+    plane,
+    origin="lower",
+    extent=(-np.pi, np.pi, -np.pi, np.pi),
+    cmap="bone_r",
+    vmin=0,
+    vmax=1,
+)
 g0 = pooling.gamma_sq(m * thetas[0])
-ax.scatter(thetas[0][:, 1], thetas[0][:, 0], c=np.where(g0 < 0.05, "tab:green", "tab:red"), s=18,
-           edgecolors="white", linewidths=0.5)
+ax.scatter(
+    thetas[0][:, 1],
+    thetas[0][:, 0],
+    c=np.where(g0 < 0.05, "tab:green", "tab:red"),
+    s=18,
+    edgecolors="white",
+    linewidths=0.5,
+)
 ax.set(xlabel=r"$\theta_x$", ylabel=r"$\theta_y$", ylim=(-0.2, np.pi))
 ax.grid(False)
-fig.colorbar(im, ax=ax, label=r"$\gamma_1(4\theta)^2$ (clipped at 1)");
-
+fig.colorbar(im, ax=ax, label=r"$\gamma_1(4\theta)^2$ (clipped at 1)")
 # %% tags=["nbval-check-output"]
-claim("shift.fig01.ica_converged", kind="check", ours=f"{sum(r.converged for r in runs)} of {n_seeds}", paper=None,
-      holds=all(r.converged for r in runs), condition="every bank converged",
-      note=f"FastICA on {size}×{size} patches of scikit-image's natural images, {n_kernels} kernels, one bank per seed")
+claim(
+    "shift.fig01.ica_converged",
+    kind="check",
+    ours=f"{sum(r.converged for r in runs)} of {n_seeds}",
+    paper=None,
+    holds=all(r.converged for r in runs),
+    condition="every bank converged",
+    note=f"FastICA on {size}×{size} patches of scikit-image's natural images, {n_kernels} kernels, one bank per seed",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

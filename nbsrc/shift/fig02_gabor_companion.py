@@ -46,7 +46,9 @@ runtime.resolve_device(device)  # numpy only
 theta = np.array([theta_y, theta_x])
 n = np.arange(size) - size // 2
 ny, nx = np.meshgrid(n, n, indexing="ij")
-v = np.fft.ifftshift(np.exp(-(ny**2 + nx**2) / (2 * sigma**2)) * np.cos(theta[0] * ny + theta[1] * nx))
+v = np.fft.ifftshift(
+    np.exp(-(ny**2 + nx**2) / (2 * sigma**2)) * np.cos(theta[0] * ny + theta[1] * nx)
+)
 w = pooling.analytic_companion(v, theta / np.linalg.norm(theta))
 wy, wx = np.meshgrid(*(2 * [np.fft.fftfreq(size) * 2 * np.pi]), indexing="ij")
 spec_w = np.abs(np.fft.fft2(w)) ** 2
@@ -58,11 +60,24 @@ fig, axes = plotting.subplots(2, 2, aspect=1.0)
 axes = axes.ravel()
 ext = (-np.pi, np.pi, -np.pi, np.pi)
 lim = np.abs(w).max()
-for ax, img, title in zip(axes[:2], (w.real, w.imag), ("(a) Re W = V", "(b) Im W = H(V)")):
-    im = ax.imshow(np.fft.fftshift(img), cmap="RdBu_r", vmin=-lim, vmax=lim, extent=(n[0], n[-1], n[-1], n[0]))
+for ax, img, title in zip(
+    axes[:2], (w.real, w.imag), ("(a) Re W = V", "(b) Im W = H(V)")
+):
+    im = ax.imshow(
+        np.fft.fftshift(img),
+        cmap="RdBu_r",
+        vmin=-lim,
+        vmax=lim,
+        extent=(n[0], n[-1], n[-1], n[0]),
+    )
     ax.set(title=title, xlabel="$n_x$", ylabel="$n_y$")
 for ax, img, title in zip(axes[2:], (v, w), (r"(c) $|\hat V|$", r"(d) $|\hat W|$")):
-    ax.imshow(np.fft.fftshift(np.abs(np.fft.fft2(img, s=(128, 128)))), origin="lower", extent=ext, cmap="bone_r")
+    ax.imshow(
+        np.fft.fftshift(np.abs(np.fft.fft2(img, s=(128, 128)))),
+        origin="lower",
+        extent=ext,
+        cmap="bone_r",
+    )
     ax.set(title=title, xlabel=r"$\omega_x$", ylabel=r"$\omega_y$")
 for ax in axes:
     ax.grid(False)
@@ -70,10 +85,26 @@ fig.colorbar(im, ax=axes[:2], shrink=0.9)
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig02.real_part", kind="check", ours=max(real_err, 1e-14), paper=None, holds=real_err <= 1e-12,
-      condition="≤ 1e-12", note="max |Re W − V| (printed floored at 1e-14)", fmt=".0e")
-claim("shift.fig02.half_plane", kind="check", ours=max(neg_energy, 1e-14), paper=None, holds=neg_energy <= 1e-12,
-      condition="≤ 1e-12", note="relative energy of Ŵ on the half-plane ⟨ω, u⟩ < 0 (floored at 1e-14)", fmt=".0e")
+claim(
+    "shift.fig02.real_part",
+    kind="check",
+    ours=max(real_err, 1e-14),
+    paper=None,
+    holds=real_err <= 1e-12,
+    condition="≤ 1e-12",
+    note="max |Re W − V| (printed floored at 1e-14)",
+    fmt=".0e",
+)
+claim(
+    "shift.fig02.half_plane",
+    kind="check",
+    ours=max(neg_energy, 1e-14),
+    paper=None,
+    holds=neg_energy <= 1e-12,
+    condition="≤ 1e-12",
+    note="relative energy of Ŵ on the half-plane ⟨ω, u⟩ < 0 (floored at 1e-14)",
+    fmt=".0e",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

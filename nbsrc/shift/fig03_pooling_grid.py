@@ -41,34 +41,77 @@ runtime.seed_everything(seed)
 runtime.resolve_device(device)  # numpy only
 
 # %%
-cases = {"(a) generic": ((0.9, 2.1), 0.4), "(b) mθ = (0, 2π), H = π": ((0.0, 2 * np.pi), np.pi),
-         "(c) low frequency, H = π": ((0.35, 0.25), np.pi)}
+cases = {
+    "(a) generic": ((0.9, 2.1), 0.4),
+    "(b) mθ = (0, 2π), H = π": ((0.0, 2 * np.pi), np.pi),
+    "(c) low frequency, H = π": ((0.35, 0.25), np.pi),
+}
 h = np.linspace(-1.6, 1.6, 161)
 hy, hx = np.meshgrid(h, h, indexing="ij")
 grid_p = np.array([(a, b) for a in range(-q, q + 1) for b in range(-q, q + 1)])
-g_max = {k: np.cos(pooling.pooling_phases(np.array(om), q) - H).max() for k, (om, H) in cases.items()}
+g_max = {
+    k: np.cos(pooling.pooling_phases(np.array(om), q) - H).max()
+    for k, (om, H) in cases.items()
+}
 gammas = {k: float(pooling.gamma_sq(np.array(om), q)) for k, (om, _) in cases.items()}
-print({k: round(v, 3) for k, v in g_max.items()}, {k: round(v, 3) for k, v in gammas.items()})
+print(
+    {k: round(v, 3) for k, v in g_max.items()},
+    {k: round(v, 3) for k, v in gammas.items()},
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The max-pooling grid over an oscillating feature map (the paper's Fig. 3): (a) a generic frequency, where one of the nine points lies near a crest and the max is close to the modulus; (b) a pathological frequency and (c) a low one, where all points share nearly one phase.", "name": "fig-shift-fig03"}, "image": {"alt": "Three square maps of a cosine wave in red and blue with a 3 by 3 grid of black dots; in the first the dots fall on different phases, in the second and third they all sit in the blue troughs."}}
 fig, axes = plotting.subplots(1, 3, aspect=1.25)
 for ax, (k, (om, H)) in zip(axes, cases.items()):
-    im = ax.imshow(np.cos(om[0] * hy + om[1] * hx - H), origin="lower", extent=(h[0], h[-1], h[0], h[-1]),
-                   cmap="RdBu_r", vmin=-1, vmax=1)
+    im = ax.imshow(
+        np.cos(om[0] * hy + om[1] * hx - H),
+        origin="lower",
+        extent=(h[0], h[-1], h[0], h[-1]),
+        cmap="RdBu_r",
+        vmin=-1,
+        vmax=1,
+    )
     ax.scatter(grid_p[:, 1], grid_p[:, 0], c="k", s=18)
-    ax.set(title=f"{k[:3]}\nmax over grid {g_max[k]:.2f}", xlabel="$h_x / ms$", ylabel="$h_y / ms$")
+    ax.set(
+        title=f"{k[:3]}\nmax over grid {g_max[k]:.2f}",
+        xlabel="$h_x / ms$",
+        ylabel="$h_y / ms$",
+    )
     ax.grid(False)
 fig.colorbar(im, ax=axes, shrink=0.8, label=r"$G_X(x, h)$")
 plt.show()
 
 # %% tags=["nbval-check-output"]
 ga, gb, gc = g_max.values()
-claim("shift.fig03.generic", kind="check", ours=ga, paper=None, holds=ga >= 0.9, condition="≥ 0.9",
-      note="max of G over the grid, generic frequency: RMax ≈ CMod", fmt=".2f")
-claim("shift.fig03.pathological", kind="check", ours=gb, paper=None, holds=gb <= -0.99, condition="≤ −0.99",
-      note="max of G over the grid when every point sits in a trough", fmt=".2f")
-claim("shift.fig03.low_frequency", kind="check", ours=gc, paper=None, holds=gc <= 0, condition="≤ 0",
-      note="max of G over the grid for a low frequency in a trough", fmt=".2f")
+claim(
+    "shift.fig03.generic",
+    kind="check",
+    ours=ga,
+    paper=None,
+    holds=ga >= 0.9,
+    condition="≥ 0.9",
+    note="max of G over the grid, generic frequency: RMax ≈ CMod",
+    fmt=".2f",
+)
+claim(
+    "shift.fig03.pathological",
+    kind="check",
+    ours=gb,
+    paper=None,
+    holds=gb <= -0.99,
+    condition="≤ −0.99",
+    note="max of G over the grid when every point sits in a trough",
+    fmt=".2f",
+)
+claim(
+    "shift.fig03.low_frequency",
+    kind="check",
+    ours=gc,
+    paper=None,
+    holds=gc <= 0,
+    condition="≤ 0",
+    note="max of G over the grid for a low frequency in a trough",
+    fmt=".2f",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -43,7 +43,10 @@ runtime.resolve_device(device)  # numpy only
 # %%
 cases = {"(a) spread": np.array([2.0, -0.7]), "(b) clustered": np.array([0.5, 0.35])}
 phi = np.linspace(0, 2 * np.pi, 721)
-g_of_phi = {k: np.cos(phi[:, None] - pooling.pooling_phases(om, q)[None, :]).max(1) for k, om in cases.items()}
+g_of_phi = {
+    k: np.cos(phi[:, None] - pooling.pooling_phases(om, q)[None, :]).max(1)
+    for k, om in cases.items()
+}
 closed = {k: float(pooling.gamma_sq(om, q)) for k, om in cases.items()}
 mc = {k: pooling.gamma_sq_monte_carlo(om, q, n_samples, rng) for k, om in cases.items()}
 print("closed form", closed, "\nMonte Carlo", mc)
@@ -57,9 +60,16 @@ p = np.array([(a, b) for a in range(-q, q + 1) for b in range(-q, q + 1)])
 fig = plt.figure(figsize=(plotting.TEXT_WIDTH, 0.85 * plotting.TEXT_WIDTH))
 for i, (k, om) in enumerate(cases.items()):
     ax = fig.add_subplot(2, 2, i + 1)
-    ax.imshow(np.cos(om[0] * hy + om[1] * hx), origin="lower", extent=(-1.5, 1.5, -1.5, 1.5), cmap="RdBu_r")
+    ax.imshow(
+        np.cos(om[0] * hy + om[1] * hx),
+        origin="lower",
+        extent=(-1.5, 1.5, -1.5, 1.5),
+        cmap="RdBu_r",
+    )
     for rank, j in enumerate(np.argsort(pooling.pooling_phases(om, q))):
-        ax.annotate(str(rank), (p[j, 1], p[j, 0]), ha="center", va="center", fontweight="bold")
+        ax.annotate(
+            str(rank), (p[j, 1], p[j, 0]), ha="center", va="center", fontweight="bold"
+        )
     ax.set(title=f"{k}: mθ = ({om[0]}, {om[1]})", xlabel="$p_x$", ylabel="$p_y$")
     ax.grid(False)
     pax = fig.add_subplot(2, 2, i + 3, projection="polar")
@@ -71,12 +81,36 @@ plt.show()
 # %% tags=["nbval-check-output"]
 ca, cb = closed.values()
 gap = max(abs(closed[k] - mc[k]) for k in cases)
-claim("shift.fig04.spread_gamma", kind="check", ours=ca, paper=None, holds=ca < 0.01, condition="< 0.01",
-      note="γ² for well-spread phases", fmt=".1e")
-claim("shift.fig04.clustered_gamma", kind="check", ours=cb, paper=None, holds=cb > 0.3, condition="> 0.3",
-      note="γ² for clustered phases", fmt=".2f")
-claim("shift.fig04.monte_carlo", kind="check", ours=gap, paper=None, holds=gap < 5e-3, condition="< 5e-3",
-      note="|closed form (3.63) − Monte Carlo| over both cases", fmt=".0e")
+claim(
+    "shift.fig04.spread_gamma",
+    kind="check",
+    ours=ca,
+    paper=None,
+    holds=ca < 0.01,
+    condition="< 0.01",
+    note="γ² for well-spread phases",
+    fmt=".1e",
+)
+claim(
+    "shift.fig04.clustered_gamma",
+    kind="check",
+    ours=cb,
+    paper=None,
+    holds=cb > 0.3,
+    condition="> 0.3",
+    note="γ² for clustered phases",
+    fmt=".2f",
+)
+claim(
+    "shift.fig04.monte_carlo",
+    kind="check",
+    ours=gap,
+    paper=None,
+    holds=gap < 5e-3,
+    condition="< 5e-3",
+    note="|closed form (3.63) − Monte Carlo| over both cases",
+    fmt=".0e",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

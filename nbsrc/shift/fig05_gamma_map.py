@@ -46,7 +46,8 @@ from cnnmath.book.claims import claim
 
 plotting.use_style()
 rng = runtime.seed_everything(seed)
-runtime.resolve_device(device)  # nothing here runs on a device: the map is a closed form
+# nothing here runs on a device: the map is a closed form
+runtime.resolve_device(device)
 
 # %%
 theta_1d = np.linspace(-np.pi, np.pi, grid)
@@ -54,14 +55,27 @@ ty, tx = np.meshgrid(theta_1d, theta_1d, indexing="ij")
 theta = np.stack([ty, tx], axis=-1)
 maps = {m: pooling.gamma_sq(m * theta, q) for m in (2, 4)}
 for m, g in maps.items():
-    print(f"m = {m}: mean {g.mean():.4f}, median {np.median(g):.4f}, "
-          f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, > 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}")
+    print(
+        f"m = {m}: mean {g.mean():.4f}, median {np.median(g):.4f}, "
+        f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, > 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}"
+    )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "γ₁(mθ)² over the frequency plane for m = 2 and m = 4 (the paper's Fig. 5): a lattice of dark spots of period 2π/m where all nine pooling phases coincide, light almost everywhere else.", "name": "fig-shift-fig05"}, "image": {"alt": "Two square grey maps over θ_x and θ_y from −π to π: a regular lattice of dark diamonds, 2 by 2 periods on the left (m = 2) and 4 by 4 on the right (m = 4), on a white background."}}
 fig, axes = plotting.subplots(1, 2, aspect=1.0)
 for ax, (m, g) in zip(axes, maps.items()):
-    im = ax.imshow(g, origin="lower", extent=(-np.pi, np.pi, -np.pi, np.pi), cmap="bone_r", vmin=0, vmax=1)
-    ax.set(title=f"$\\gamma_{q}(m\\theta)^2$, m = {m}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
+    im = ax.imshow(
+        g,
+        origin="lower",
+        extent=(-np.pi, np.pi, -np.pi, np.pi),
+        cmap="bone_r",
+        vmin=0,
+        vmax=1,
+    )
+    ax.set(
+        title=f"$\\gamma_{q}(m\\theta)^2$, m = {m}",
+        xlabel=r"$\theta_x$",
+        ylabel=r"$\theta_y$",
+    )
     ax.grid(False)
 fig.colorbar(im, ax=axes, shrink=0.8, label="clipped at 1 (max 3/2)")
 plt.show()
@@ -69,7 +83,12 @@ plt.show()
 # %%
 # Monte Carlo check of the closed form at random frequencies
 omegas = rng.uniform(-2 * np.pi, 2 * np.pi, (5, 2))
-mc_gap = max(abs(float(pooling.gamma_sq(o, q)) - pooling.gamma_sq_monte_carlo(o, q, 200_000, rng)) for o in omegas)
+mc_gap = max(
+    abs(
+        float(pooling.gamma_sq(o, q)) - pooling.gamma_sq_monte_carlo(o, q, 200_000, rng)
+    )
+    for o in omegas
+)
 g2, g4 = maps[2], maps[4]
 
 # %% [markdown]
@@ -81,34 +100,95 @@ g2, g4 = maps[2], maps[4]
 # with $\gamma^2 \ge 0.009$ (below, the ratio of two small numbers is noise), repeated over `narrow_seeds` seeds.
 # %%
 m_n, kappa_n, n_px = 2, np.pi / 32, 128
-thetas = np.array([(a, b) for a in np.linspace(0.3, 2.8, 5) for b in np.linspace(-2.8, 2.8, 9)])
+thetas = np.array(
+    [(a, b) for a in np.linspace(0.3, 2.8, 5) for b in np.linspace(-2.8, 2.8, 9)]
+)
 g_n = pooling.gamma_sq(m_n * thetas)
 keep = g_n >= 0.009
 filters = [pooling.ideal_band_filter(t, kappa_n, n_px) for t in thetas[keep]]
 ratios = []
 for s in range(narrow_seeds):
-    xs = torch.randn(narrow_images, n_px, n_px, dtype=torch.float64, generator=torch.Generator().manual_seed(seed + s))
-    gap = [float((pooling.relative_distance(pooling.cmod(xs, w, m_n), pooling.rmax(xs, w, m_n), pooling.cmod(xs, w, m_n)) ** 2).mean())
-           for w in filters]
+    xs = torch.randn(
+        narrow_images,
+        n_px,
+        n_px,
+        dtype=torch.float64,
+        generator=torch.Generator().manual_seed(seed + s),
+    )
+    gap = [
+        float(
+            (
+                pooling.relative_distance(
+                    pooling.cmod(xs, w, m_n),
+                    pooling.rmax(xs, w, m_n),
+                    pooling.cmod(xs, w, m_n),
+                )
+                ** 2
+            ).mean()
+        )
+        for w in filters
+    ]
     ratios.append(np.array(gap) / g_n[keep])
 ratios = np.array(ratios)
 means = ratios.mean(1)
-print(f"{keep.sum()} cells with γ² ≥ 0.009: mean gap/γ² per seed {np.round(means, 3)}, "
-      f"cells' range over all seeds [{ratios.min():.2f}, {ratios.max():.2f}]")
+print(
+    f"{keep.sum()} cells with γ² ≥ 0.009: mean gap/γ² per seed {np.round(means, 3)}, "
+    f"cells' range over all seeds [{ratios.min():.2f}, {ratios.max():.2f}]"
+)
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig05.max", kind="check", ours=g2.max(), paper=None, holds=abs(g2.max() - 1.5) < 1e-9,
-      condition="= 3/2 where mθ ∈ 2πZ² (all nine phases equal)", note="largest γ² on the plane, m = 2")
-claim("shift.fig05.good_fraction_m2", kind="check", ours=(g2 < 0.05).mean(), paper=None, holds=(g2 < 0.05).mean() > 0.7,
-      condition="> 0.7", note="fraction of the plane with γ² < 0.05 (m = 2)", fmt=".2f")
-claim("shift.fig05.good_fraction_m4", kind="check", ours=(g4 < 0.05).mean(), paper=None, holds=(g4 < 0.05).mean() > 0.7,
-      condition="> 0.7", note="fraction of the plane with γ² < 0.05 (m = 4)", fmt=".2f")
-claim("shift.fig05.narrow_band_gap_over_gamma", kind="finding", ours=f"{means.mean():.2f} ± {means.std(ddof=1):.2f}",
-      paper=None, holds=bool(0.85 <= means.mean() - 2 * means.std(ddof=1) and means.mean() + 2 * means.std(ddof=1) <= 1.15),
-      condition="mean ± 2 sd within [0.85, 1.15]", n=narrow_seeds,
-      note="mean over cells with γ² ≥ 0.009 of E[P̃²] / γ²(mθ), ideal filters of J(θ, π/32), m = 2, white noise")
-claim("shift.fig05.monte_carlo", kind="check", ours=mc_gap, paper=None, holds=mc_gap < 5e-3,
-      condition="< 5e-3", note="largest |closed form − Monte Carlo| over 5 random ω, 2e5 phases", fmt=".0e")
+claim(
+    "shift.fig05.max",
+    kind="check",
+    ours=g2.max(),
+    paper=None,
+    holds=abs(g2.max() - 1.5) < 1e-9,
+    condition="= 3/2 where mθ ∈ 2πZ² (all nine phases equal)",
+    note="largest γ² on the plane, m = 2",
+)
+claim(
+    "shift.fig05.good_fraction_m2",
+    kind="check",
+    ours=(g2 < 0.05).mean(),
+    paper=None,
+    holds=(g2 < 0.05).mean() > 0.7,
+    condition="> 0.7",
+    note="fraction of the plane with γ² < 0.05 (m = 2)",
+    fmt=".2f",
+)
+claim(
+    "shift.fig05.good_fraction_m4",
+    kind="check",
+    ours=(g4 < 0.05).mean(),
+    paper=None,
+    holds=(g4 < 0.05).mean() > 0.7,
+    condition="> 0.7",
+    note="fraction of the plane with γ² < 0.05 (m = 4)",
+    fmt=".2f",
+)
+claim(
+    "shift.fig05.narrow_band_gap_over_gamma",
+    kind="finding",
+    ours=f"{means.mean():.2f} ± {means.std(ddof=1):.2f}",
+    paper=None,
+    holds=bool(
+        0.85 <= means.mean() - 2 * means.std(ddof=1)
+        and means.mean() + 2 * means.std(ddof=1) <= 1.15
+    ),
+    condition="mean ± 2 sd within [0.85, 1.15]",
+    n=narrow_seeds,
+    note="mean over cells with γ² ≥ 0.009 of E[P̃²] / γ²(mθ), ideal filters of J(θ, π/32), m = 2, white noise",
+)
+claim(
+    "shift.fig05.monte_carlo",
+    kind="check",
+    ours=mc_gap,
+    paper=None,
+    holds=mc_gap < 5e-3,
+    condition="< 5e-3",
+    note="largest |closed form − Monte Carlo| over 5 random ω, 2e5 phases",
+    fmt=".0e",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

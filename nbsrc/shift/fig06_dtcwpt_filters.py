@@ -39,13 +39,20 @@ plotting.use_style()
 runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
 
+
 # %%
 def crop_centre(k, size):
     """Crop (..., K, K) kernels to size×size around the centre of their energy."""
     e = np.abs(k) ** 2
-    c = [int(round((e.sum(-1 - a) * np.arange(k.shape[-1])).sum() / e.sum())) for a in (0, 1)]
+    c = [
+        int(round((e.sum(-1 - a) * np.arange(k.shape[-1])).sum() / e.sum()))
+        for a in (0, 1)
+    ]
     c = [min(max(ci, size // 2), k.shape[-1] - size // 2 - 1) for ci in c]
-    return k[c[0] - size // 2 : c[0] + size // 2 + 1, c[1] - size // 2 : c[1] + size // 2 + 1]
+    return k[
+        c[0] - size // 2 : c[0] + size // 2 + 1, c[1] - size // 2 : c[1] + size // 2 + 1
+    ]
+
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Real parts of the DT-CWPT filters (the paper's Fig. 6), each drawn at its cell of the upper frequency half-plane: J = 2 (32 filters, top) and J = 3 (128 filters, bottom).", "name": "fig-shift-fig06"}, "image": {"alt": "Two mosaics of small red and blue oriented wave patches arranged on a grid over the upper half of the frequency plane; the stripes get finer away from the bottom centre and turn with the angle of the cell."}}
 fig, axes = plotting.subplots(2, 1, aspect=0.5)
@@ -56,9 +63,15 @@ for ax, J, size in zip(axes, (2, 3), (11, 19)):
     for o, ky, kx in np.ndindex(2, P, P):
         col = P + kx if o == 0 else P - 1 - kx
         tile = crop_centre(kernels[o, ky, kx], size).real
-        mosaic[(P - 1 - ky) * (size + 1) :][:size, col * (size + 1) :][:, :size] = tile / np.abs(tile).max()
+        mosaic[(P - 1 - ky) * (size + 1) :][:size, col * (size + 1) :][:, :size] = (
+            tile / np.abs(tile).max()
+        )
     ax.imshow(mosaic, cmap="RdBu_r", vmin=-1, vmax=1, extent=(-np.pi, np.pi, 0, np.pi))
-    ax.set(title=f"J = {J}: {2 * P * P} filters, Re W", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
+    ax.set(
+        title=f"J = {J}: {2 * P * P} filters, Re W",
+        xlabel=r"$\theta_x$",
+        ylabel=r"$\theta_y$",
+    )
     ax.grid(False)
 plt.show()
 
@@ -67,20 +80,45 @@ x = torch.randn(4, 128, 128, dtype=torch.float64, device=dev)
 checks = {}
 for J in (2, 3):
     z = dtcwpt.dtcwpt2(x, J)
-    checks[J] = (float((z.abs() ** 2).sum() / (x**2).sum()), float((dtcwpt.idtcwpt2(z, J) - x).abs().max()),
-                 dtcwpt.dtcwpt_filters(J)[0].shape)
+    checks[J] = (
+        float((z.abs() ** 2).sum() / (x**2).sum()),
+        float((dtcwpt.idtcwpt2(z, J) - x).abs().max()),
+        dtcwpt.dtcwpt_filters(J)[0].shape,
+    )
 print(checks)
 
 # %% tags=["nbval-check-output"]
 for J, n_filters, size in ((2, 32, 30), (3, 128, 66)):
     ratio, err, shape = checks[J]
-    claim(f"shift.fig06.filters_j{J}", kind="paper", ours=f"{2 * shape[1] * shape[2]} filters, {shape[-1]}×{shape[-1]}",
-          paper=f"{n_filters} filters, {size}×{size}", holds=2 * shape[1] * shape[2] == n_filters and shape[-1] == size,
-          condition=f"{n_filters} filters, {size}×{size}", note=f"number and size of the J = {J} filters")
-    claim(f"shift.fig06.tight_frame_j{J}", kind="check", ours=ratio, paper=None, holds=abs(ratio - 8) < 1e-12,
-          condition="= 8 within 1e-12", note="Σ|coefficients|² / ‖x‖²", fmt=".12f")
-    claim(f"shift.fig06.reconstruction_j{J}", kind="check", ours=max(err, 1e-14), paper=None, holds=err <= 1e-12,
-          condition="≤ 1e-12", note="max |x − inverse(forward(x))|, float64 (floored at 1e-14)", fmt=".0e")
+    claim(
+        f"shift.fig06.filters_j{J}",
+        kind="paper",
+        ours=f"{2 * shape[1] * shape[2]} filters, {shape[-1]}×{shape[-1]}",
+        paper=f"{n_filters} filters, {size}×{size}",
+        holds=2 * shape[1] * shape[2] == n_filters and shape[-1] == size,
+        condition=f"{n_filters} filters, {size}×{size}",
+        note=f"number and size of the J = {J} filters",
+    )
+    claim(
+        f"shift.fig06.tight_frame_j{J}",
+        kind="check",
+        ours=ratio,
+        paper=None,
+        holds=abs(ratio - 8) < 1e-12,
+        condition="= 8 within 1e-12",
+        note="Σ|coefficients|² / ‖x‖²",
+        fmt=".12f",
+    )
+    claim(
+        f"shift.fig06.reconstruction_j{J}",
+        kind="check",
+        ours=max(err, 1e-14),
+        paper=None,
+        holds=err <= 1e-12,
+        condition="≤ 1e-12",
+        note="max |x − inverse(forward(x))|, float64 (floored at 1e-14)",
+        fmt=".0e",
+    )
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -47,11 +47,13 @@ pre = dtcwpt.dtcwpt2(x, J, last_stride=1)  # (1, 2, P, P, H/2^(J-1), ...)
 dec = dtcwpt.dtcwpt2(x, J)
 y_max, y_mod = pooling.dtcwpt_rmax_cmod(x, J)
 flat = lambda t: (2 * P * P, *t.shape[-2:])  # channels = 2 orientations × P² packets
-rows = [("input (grey)", "both", (1, size, size)),
-        (f"{J - 1} decimated stages + 1 undecimated, Re", "RMax", flat(pre)),
-        ("MaxPool 3×3, stride 2", "RMax", flat(y_max)),
-        (f"{J} decimated stages", "CMod", flat(dec)),
-        ("modulus", "CMod", flat(y_mod))]
+rows = [
+    ("input (grey)", "both", (1, size, size)),
+    (f"{J - 1} decimated stages + 1 undecimated, Re", "RMax", flat(pre)),
+    ("MaxPool 3×3, stride 2", "RMax", flat(y_max)),
+    (f"{J} decimated stages", "CMod", flat(dec)),
+    ("modulus", "CMod", flat(y_mod)),
+]
 for step, branch, shape in rows:
     print(f"{branch:>5} | {step:<40} | {shape}")
 align = float((pre.real[..., ::2, ::2] - dec.real).abs().max())
@@ -59,8 +61,13 @@ align = float((pre.real[..., ::2, ::2] - dec.real).abs().max())
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "RMax and CMod on the DT-CWPT with J = 3 for a 224×224 input (the paper's Fig. 7, drawn as a table): each branch's operations and the shapes of its maps.", "name": "fig-shift-fig07"}, "image": {"alt": "A table with columns branch, operation and shape: the input, then RMax's decimated stages, undecimated last stage and 3 by 3 max pooling, then CMod's decimated stages and modulus, with their tensor shapes."}}
 fig, ax = plotting.subplots(1, 1, aspect=0.4)
 ax.axis("off")
-table = ax.table(cellText=[[b, s, "×".join(map(str, sh))] for s, b, sh in rows],
-                 colLabels=["branch", "operation", "shape (channels × H × W)"], loc="center", cellLoc="left", colWidths=[0.12, 0.55, 0.33])
+table = ax.table(
+    cellText=[[b, s, "×".join(map(str, sh))] for s, b, sh in rows],
+    colLabels=["branch", "operation", "shape (channels × H × W)"],
+    loc="center",
+    cellLoc="left",
+    colWidths=[0.12, 0.55, 0.33],
+)
 table.auto_set_font_size(False)
 table.set_fontsize(9)
 table.scale(1, 1.4)
@@ -68,8 +75,16 @@ ax.set_title(f"RMax and CMod on the DT-CWPT, J = {J}, {size}×{size} input")
 plt.show()
 
 # %% tags=["nbval-check-output"]
-claim("shift.fig07.alignment", kind="check", ours=max(align, 1e-14), paper=None, holds=align <= 1e-12,
-      condition="≤ 1e-12", note="max |Re CMod-complex[n] − RMax-pre-pool[2n]| (floored at 1e-14)", fmt=".0e")
+claim(
+    "shift.fig07.alignment",
+    kind="check",
+    ours=max(align, 1e-14),
+    paper=None,
+    holds=align <= 1e-12,
+    condition="≤ 1e-12",
+    note="max |Re CMod-complex[n] − RMax-pre-pool[2n]| (floored at 1e-14)",
+    fmt=".0e",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -49,39 +49,57 @@ dev = runtime.resolve_device(device)
 
 # %%
 x, _ = pooling.natural_crops(size, per_image, 1, rng)
-print(f"data: {len(x)} random {size}×{size} grey crops, {per_image} from each of scikit-image's "
-      f"{', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)")
+print(
+    f"data: {len(x)} random {size}×{size} grey crops, {per_image} from each of scikit-image's "
+    f"{', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
+)
 studies = {J: pooling.dtcwpt_shift_study(x, None, J, batch, dev) for J in (2, 3)}
 gammas = {J: pooling.gamma_sq(2 ** (J - 1) * s.theta) for J, s in studies.items()}
 masks = {J: np.ones(s.rho_sq.shape, bool) for J, s in studies.items()}
 for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
 
+
 # %%
 def r_gamma(J, idx=slice(None)):
     """Pearson r of ρ̃² (mean over the crops `idx`) and γ²(m θ) over the band-pass filters."""
-    return stats.pearsonr(studies[J].rho_sq_each[idx].mean(0)[masks[J]], gammas[J][masks[J]]).statistic
+    return stats.pearsonr(
+        studies[J].rho_sq_each[idx].mean(0)[masks[J]], gammas[J][masks[J]]
+    ).statistic
 
 
 corr = {J: r_gamma(J) for J in (2, 3)}
-ci = {J: pooling.bootstrap_interval(lambda i, J=J: r_gamma(J, i), len(x), rng) for J in (2, 3)}
+ci = {
+    J: pooling.bootstrap_interval(lambda i, J=J: r_gamma(J, i), len(x), rng)
+    for J in (2, 3)
+}
 for J, s in studies.items():
     r = s.rho_sq[masks[J]]
-    print(f"J = {J}: {r.size} filters, mean ρ̃² {r.mean():.3f}, median {np.median(r):.3f}, max {r.max():.3f}; "
-          f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, 95% bootstrap interval over the crops "
-          f"[{ci[J][0]:.3f}, {ci[J][1]:.3f}]")
+    print(
+        f"J = {J}: {r.size} filters, mean ρ̃² {r.mean():.3f}, median {np.median(r):.3f}, max {r.max():.3f}; "
+        f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, 95% bootstrap interval over the crops "
+        f"[{ci[J][0]:.3f}, {ci[J][1]:.3f}]"
+    )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The gap between max pooling and the modulus per DT-CWPT filter (the paper's Fig. 8): top, our measured ρ̃² on natural-image crops, J = 2 and 3; bottom, Thm 3.11's γ²(m_J θ) at the same cells (grey scale 0–0.12: at the cell centres γ² stays small). Dark cells coincide.", "name": "fig-shift-fig08"}, "image": {"alt": "Four grey maps of the frequency plane divided into cells, 8 by 8 for J = 2 on the left and 16 by 16 for J = 3 on the right; the measured maps on top and the theoretical ones below have their dark cells in the same places."}}
 fig, axes = plotting.subplots(2, 2, aspect=1.0)
 cmap = plt.get_cmap("bone_r").copy()
 cmap.set_bad("white")
-rows = ((lambda J: studies[J].rho_sq, r"$\tilde\rho^2_l$ (ours)", 1.0),
-        (lambda J: gammas[J], r"$\gamma_1(m_J\theta_l)^2$", 0.12))
+rows = (
+    (lambda J: studies[J].rho_sq, r"$\tilde\rho^2_l$ (ours)", 1.0),
+    (lambda J: gammas[J], r"$\gamma_1(m_J\theta_l)^2$", 0.12),
+)
 for row, (values, name, top) in enumerate(rows):
     for col, J in enumerate((2, 3)):
         ax = axes[row, col]
-        im = ax.imshow(pooling.fill_frequency_plane(np.where(masks[J], values(J), np.nan)), origin="lower",
-                       cmap=cmap, vmin=0, vmax=top, extent=(-np.pi, np.pi, -np.pi, np.pi))
+        im = ax.imshow(
+            pooling.fill_frequency_plane(np.where(masks[J], values(J), np.nan)),
+            origin="lower",
+            cmap=cmap,
+            vmin=0,
+            vmax=top,
+            extent=(-np.pi, np.pi, -np.pi, np.pi),
+        )
         ax.set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
         ax.grid(False)
     fig.colorbar(im, ax=axes[row], shrink=0.9)
@@ -91,7 +109,10 @@ plt.show()
 # the paper's three darkest J = 2 cells (θ_y, θ_x) = (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8): ↘ filters
 paper_dark = {(1, 3, 0), (1, 3, 3), (1, 0, 3)}
 rho2 = np.where(masks[2], studies[2].rho_sq, -np.inf)
-top3 = {tuple(int(i) for i in np.unravel_index(k, rho2.shape)) for k in np.argsort(-rho2, axis=None)[:3]}
+top3 = {
+    tuple(int(i) for i in np.unravel_index(k, rho2.shape))
+    for k in np.argsort(-rho2, axis=None)[:3]
+}
 medians = {J: float(np.median(studies[J].rho_sq[masks[J]])) for J in (2, 3)}
 print("our three largest J = 2 cells (orientation, k_y, k_x):", sorted(top3))
 
@@ -106,8 +127,10 @@ shifted = pooling.dtcwpt_shift_study(x, None, 3, batch, dev, rmax_shift=wcnn_off
 m3 = masks[3]
 alt_corr = stats.pearsonr(shifted.rho_sq[m3], gammas[3][m3])
 change = np.abs(shifted.rho_sq - studies[3].rho_sq)[m3]
-print(f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
-      f"r(ρ̃², γ²) {corr[3]:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}")
+print(
+    f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
+    f"r(ρ̃², γ²) {corr[3]:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}"
+)
 # %% [markdown]
 # The aligned version is the one the paper's analysis describes: Fig. 7 draws both branches from the
 # same tree with the last stage undecimated (56×56 pre-pool maps for 224², which zero padding with the
@@ -118,16 +141,36 @@ print(f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → 
 
 # %% tags=["nbval-check-output"]
 for J in (2, 3):
-    claim(f"shift.fig08.corr_gamma_j{J}", kind="check", ours=corr[J], paper=None, holds=ci[J][0] > 0.5,
-          condition="95% bootstrap interval above 0.5 (a strong correlation)",
-          note=f"Pearson r of ρ̃² and Thm 3.11's γ²(m θ), {masks[J].sum()} band-pass filters: Fig. 8 follows Fig. 5",
-          fmt=".2f")
-claim("shift.fig08.dark_cells_j2", kind="paper", ours=f"{len(top3 & paper_dark)} of 3", paper="3 of 3", holds=top3 == paper_dark,
-      condition="the paper's 3 darkest cells are our 3 largest", note="J = 2, ↘ cells (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8)")
+    claim(
+        f"shift.fig08.corr_gamma_j{J}",
+        kind="check",
+        ours=corr[J],
+        paper=None,
+        holds=ci[J][0] > 0.5,
+        condition="95% bootstrap interval above 0.5 (a strong correlation)",
+        note=f"Pearson r of ρ̃² and Thm 3.11's γ²(m θ), {masks[J].sum()} band-pass filters: Fig. 8 follows Fig. 5",
+        fmt=".2f",
+    )
+claim(
+    "shift.fig08.dark_cells_j2",
+    kind="paper",
+    ours=f"{len(top3 & paper_dark)} of 3",
+    paper="3 of 3",
+    holds=top3 == paper_dark,
+    condition="the paper's 3 darkest cells are our 3 largest",
+    note="J = 2, ↘ cells (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8)",
+)
 for J in (2, 3):
-    claim(f"shift.fig08.median_j{J}", kind="paper", ours=medians[J], paper="≈ 0.25–0.3 (read off the figure)",
-          holds=0.15 <= medians[J] <= 0.40, condition="in [0.15, 0.40]", note=f"median ρ̃² over the band-pass filters, J = {J}",
-          fmt=".2f")
+    claim(
+        f"shift.fig08.median_j{J}",
+        kind="paper",
+        ours=medians[J],
+        paper="≈ 0.25–0.3 (read off the figure)",
+        holds=0.15 <= medians[J] <= 0.40,
+        condition="in [0.15, 0.40]",
+        note=f"median ρ̃² over the band-pass filters, J = {J}",
+        fmt=".2f",
+    )
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -52,51 +52,92 @@ dev = runtime.resolve_device(device)
 
 # %%
 x, x_shifted = pooling.natural_crops(size, per_image, shift_px, rng)
-print(f"data: {len(x)} pairs of random {size}×{size} grey crops shifted by {shift_px} px along x, {per_image} from each "
-      f"of scikit-image's {', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)")
+print(
+    f"data: {len(x)} pairs of random {size}×{size} grey crops shifted by {shift_px} px along x, {per_image} from each "
+    f"of scikit-image's {', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
+)
 studies = {J: pooling.dtcwpt_shift_study(x, x_shifted, J, batch, dev) for J in (2, 3)}
 masks = {J: np.ones(s.rho_sq.shape, bool) for J, s in studies.items()}
 for mask in masks.values():
     mask[:, 0, 0] = False  # the two low-pass filters (excluded, as in the paper)
-bound = {J: float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, shift_px]))) for J in (2, 3)}
+bound = {
+    J: float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, shift_px])))
+    for J in (2, 3)
+}
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Shift stability under a one-pixel shift per DT-CWPT filter (the paper's Fig. 9): (a) RMax's ρ̃^max, (b) CMod's ρ̃^mod, J = 2 and 3. CMod is far more stable; RMax is stable only on the θ_x ≈ 0 column.", "name": "fig-shift-fig09"}, "image": {"alt": "Four grey maps of the frequency plane in cells. The top row (RMax) is mostly mid to dark grey with a light vertical band at the centre; the bottom row (CMod) is uniformly light."}}
 fig, axes = plotting.subplots(2, 2, aspect=1.0)
 cmap = plt.get_cmap("bone_r").copy()
 cmap.set_bad("white")
 for col, J in enumerate((2, 3)):
-    for row, (vals, name) in enumerate(((studies[J].rho_max, r"(a) $\tilde\rho^{\max}_l$ (RMax)"), (studies[J].rho_mod, r"(b) $\tilde\rho^{\rm mod}_l$ (CMod)"))):
-        im = axes[row, col].imshow(pooling.fill_frequency_plane(np.where(masks[J], vals, np.nan)), origin="lower", cmap=cmap,
-                                   vmin=0, vmax=1, extent=(-np.pi, np.pi, -np.pi, np.pi))
-        axes[row, col].set(title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$")
+    for row, (vals, name) in enumerate(
+        (
+            (studies[J].rho_max, r"(a) $\tilde\rho^{\max}_l$ (RMax)"),
+            (studies[J].rho_mod, r"(b) $\tilde\rho^{\rm mod}_l$ (CMod)"),
+        )
+    ):
+        im = axes[row, col].imshow(
+            pooling.fill_frequency_plane(np.where(masks[J], vals, np.nan)),
+            origin="lower",
+            cmap=cmap,
+            vmin=0,
+            vmax=1,
+            extent=(-np.pi, np.pi, -np.pi, np.pi),
+        )
+        axes[row, col].set(
+            title=f"{name}, J = {J}", xlabel=r"$\theta_x$", ylabel=r"$\theta_y$"
+        )
         axes[row, col].grid(False)
 fig.colorbar(im, ax=axes, shrink=0.6)
 plt.show()
+
 
 # %%
 def ratios(J, idx=slice(None)):
     """Mean ρ̃^max / mean ρ̃^mod, ρ̃^max on the θ_x ≈ 0 column / elsewhere, and Pearson r of ρ̃² and
     ρ̃^max off that column, over the band-pass filters, from the crops `idx`."""
     s, m, col = studies[J], masks[J], np.zeros_like(masks[J])
-    col[:, :, 0] = True  # θ_x = ±π/2^{J+1}: filters oriented horizontally, low-pass along x
-    rmax, rmod, rsq = (v[idx].mean(0) for v in (s.rho_max_each, s.rho_mod_each, s.rho_sq_each))
-    return dict(ratio=rmax[m].mean() / rmod[m].mean(), band=rmax[m & col].mean() / rmax[m & ~col].mean(),
-                corr=stats.pearsonr(rsq[m & ~col], rmax[m & ~col]).statistic)
+    col[:, :, 0] = (
+        True  # θ_x = ±π/2^{J+1}: filters oriented horizontally, low-pass along x
+    )
+    rmax, rmod, rsq = (
+        v[idx].mean(0) for v in (s.rho_max_each, s.rho_mod_each, s.rho_sq_each)
+    )
+    return dict(
+        ratio=rmax[m].mean() / rmod[m].mean(),
+        band=rmax[m & col].mean() / rmax[m & ~col].mean(),
+        corr=stats.pearsonr(rsq[m & ~col], rmax[m & ~col]).statistic,
+    )
 
 
 summary, ci = {}, {}
 for J, s in studies.items():
     m = masks[J]
-    boot = {k: pooling.bootstrap_interval(lambda i, J=J, k=k: ratios(J, i)[k], len(x), rng)
-            for k in ("ratio", "band", "corr")}
-    summary[J] = dict(ratios(J), mod_max=s.rho_mod[m].max(), max_mean=s.rho_max[m].mean(), mod_mean=s.rho_mod[m].mean(),
-                      argmax=np.unravel_index(np.argmax(np.where(m, s.rho_max, -1)), m.shape))
+    boot = {
+        k: pooling.bootstrap_interval(lambda i, J=J, k=k: ratios(J, i)[k], len(x), rng)
+        for k in ("ratio", "band", "corr")
+    }
+    summary[J] = dict(
+        ratios(J),
+        mod_max=s.rho_mod[m].max(),
+        max_mean=s.rho_max[m].mean(),
+        mod_mean=s.rho_mod[m].mean(),
+        argmax=np.unravel_index(np.argmax(np.where(m, s.rho_max, -1)), m.shape),
+    )
     ci[J] = boot
-    print(f"J = {J}: mean ρ̃^max {summary[J]['max_mean']:.3f}, mean ρ̃^mod {summary[J]['mod_mean']:.3f}, "
-          f"max ρ̃^mod {summary[J]['mod_max']:.3f} (Thm 2.9 bound {bound[J]:.3f}); largest ρ̃^max at "
-          f"θ = {s.theta[summary[J]['argmax']]}")
-    for k, name in (("ratio", "ρ̃^max / ρ̃^mod"), ("band", "θ_x ≈ 0 band / rest"), ("corr", "r(ρ̃², ρ̃^max)")):
-        print(f"    {name}: {summary[J][k]:.3f}, 95% bootstrap interval [{boot[k][0]:.3f}, {boot[k][1]:.3f}]")
+    print(
+        f"J = {J}: mean ρ̃^max {summary[J]['max_mean']:.3f}, mean ρ̃^mod {summary[J]['mod_mean']:.3f}, "
+        f"max ρ̃^mod {summary[J]['mod_max']:.3f} (Thm 2.9 bound {bound[J]:.3f}); largest ρ̃^max at "
+        f"θ = {s.theta[summary[J]['argmax']]}"
+    )
+    for k, name in (
+        ("ratio", "ρ̃^max / ρ̃^mod"),
+        ("band", "θ_x ≈ 0 band / rest"),
+        ("corr", "r(ρ̃², ρ̃^max)"),
+    ):
+        print(
+            f"    {name}: {summary[J][k]:.3f}, 95% bootstrap interval [{boot[k][0]:.3f}, {boot[k][1]:.3f}]"
+        )
 
 # %% [markdown]
 # ## A sub-pixel shift
@@ -115,14 +156,24 @@ sub = {}
 for J, s in half.items():
     inner = masks[J].copy()
     inner[:, :, -1] = False  # x-band straddling ±π
-    sub[J] = dict(mod_max=s.rho_mod[inner].max(), edge=s.rho_mod[masks[J] & ~inner].mean(),
-                  ratio=s.rho_max[masks[J]].mean() / s.rho_mod[masks[J]].mean(),
-                  ratio_ci=pooling.bootstrap_interval(
-                      lambda i, s=s, m=masks[J]: s.rho_max_each[i].mean(0)[m].mean() / s.rho_mod_each[i].mean(0)[m].mean(),
-                      len(xh), rng),
-                  bound=float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, subpixel]))))
-    print(f"J = {J}, u = (0, {subpixel}), {len(xh)} crops: max ρ̃^mod {sub[J]['mod_max']:.3f} inside the band "
-          f"(bound {sub[J]['bound']:.3f}), mean {sub[J]['edge']:.3f} on the ±π column; mean ρ̃^max / ρ̃^mod {sub[J]['ratio']:.2f}")
+    sub[J] = dict(
+        mod_max=s.rho_mod[inner].max(),
+        edge=s.rho_mod[masks[J] & ~inner].mean(),
+        ratio=s.rho_max[masks[J]].mean() / s.rho_mod[masks[J]].mean(),
+        ratio_ci=pooling.bootstrap_interval(
+            lambda i, s=s, m=masks[J]: (
+                s.rho_max_each[i].mean(0)[m].mean()
+                / s.rho_mod_each[i].mean(0)[m].mean()
+            ),
+            len(xh),
+            rng,
+        ),
+        bound=float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, subpixel]))),
+    )
+    print(
+        f"J = {J}, u = (0, {subpixel}), {len(xh)} crops: max ρ̃^mod {sub[J]['mod_max']:.3f} inside the band "
+        f"(bound {sub[J]['bound']:.3f}), mean {sub[J]['edge']:.3f} on the ±π column; mean ρ̃^max / ρ̃^mod {sub[J]['ratio']:.2f}"
+    )
 
 # %% [markdown]
 # ## Fig. 9b's level: a white-noise control
@@ -133,41 +184,107 @@ for J, s in half.items():
 # the band, so the ratio is fixed mostly by $\kappa_J$ (Thm 2.9's $\kappa_J/2$), not by the content.
 # %%
 field = rng.standard_normal((n_noise, size, size + shift_px))
-noise = {J: pooling.dtcwpt_shift_study(field[..., :size], field[..., shift_px:], J, batch, dev) for J in (2, 3)}
+noise = {
+    J: pooling.dtcwpt_shift_study(
+        field[..., :size], field[..., shift_px:], J, batch, dev
+    )
+    for J in (2, 3)
+}
 for J in (2, 3):
-    print(f"J = {J}: mean ρ̃^mod on white noise {noise[J].rho_mod[masks[J]].mean():.3f}, on the images "
-          f"{summary[J]['mod_mean']:.3f}; squared means {np.mean(noise[J].rho_mod[masks[J]] ** 2):.3f} / "
-          f"{np.mean(studies[J].rho_mod[masks[J]] ** 2):.3f}")
+    print(
+        f"J = {J}: mean ρ̃^mod on white noise {noise[J].rho_mod[masks[J]].mean():.3f}, on the images "
+        f"{summary[J]['mod_mean']:.3f}; squared means {np.mean(noise[J].rho_mod[masks[J]] ** 2):.3f} / "
+        f"{np.mean(studies[J].rho_mod[masks[J]] ** 2):.3f}"
+    )
 
 # %% tags=["nbval-check-output"]
 for J, sm in summary.items():
-    claim(f"shift.fig09.cmod_bound_j{J}", kind="check", ours=sm["mod_max"], paper=None, holds=sm["mod_max"] <= bound[J],
-          condition=f"≤ α(κ_J u) = {bound[J]:.3f} (Thm 2.9)", note=f"largest ρ̃^mod over the band-pass filters, J = {J}", fmt=".3f")
+    claim(
+        f"shift.fig09.cmod_bound_j{J}",
+        kind="check",
+        ours=sm["mod_max"],
+        paper=None,
+        holds=sm["mod_max"] <= bound[J],
+        condition=f"≤ α(κ_J u) = {bound[J]:.3f} (Thm 2.9)",
+        note=f"largest ρ̃^mod over the band-pass filters, J = {J}",
+        fmt=".3f",
+    )
     lo_hi = ci[J]
-    claim(f"shift.fig09.rmax_over_cmod_j{J}", kind="check", ours=sm["ratio"], paper=None, holds=lo_hi["ratio"][0] > 1,
-          condition="95% bootstrap interval above 1", note=f"mean ρ̃^max / mean ρ̃^mod, J = {J}: Fig. 9a darker than 9b",
-          fmt=".2f")
-    claim(f"shift.fig09.horizontal_band_j{J}", kind="check", ours=sm["band"], paper=None, holds=lo_hi["band"][1] < 1,
-          condition="95% bootstrap interval below 1",
-          note=f"mean ρ̃^max on the θ_x ≈ 0 column / elsewhere, J = {J}: Fig. 9a's light band", fmt=".2f")
-    claim(f"shift.fig09.corr_fig08_j{J}", kind="check", ours=sm["corr"], paper=None, holds=lo_hi["corr"][0] > 0.5,
-          condition="95% bootstrap interval above 0.5 (a strong correlation)",
-          note=f"Pearson r of ρ̃² and ρ̃^max off the θ_x ≈ 0 column, J = {J}: Fig. 9a follows Fig. 8", fmt=".2f")
+    claim(
+        f"shift.fig09.rmax_over_cmod_j{J}",
+        kind="check",
+        ours=sm["ratio"],
+        paper=None,
+        holds=lo_hi["ratio"][0] > 1,
+        condition="95% bootstrap interval above 1",
+        note=f"mean ρ̃^max / mean ρ̃^mod, J = {J}: Fig. 9a darker than 9b",
+        fmt=".2f",
+    )
+    claim(
+        f"shift.fig09.horizontal_band_j{J}",
+        kind="check",
+        ours=sm["band"],
+        paper=None,
+        holds=lo_hi["band"][1] < 1,
+        condition="95% bootstrap interval below 1",
+        note=f"mean ρ̃^max on the θ_x ≈ 0 column / elsewhere, J = {J}: Fig. 9a's light band",
+        fmt=".2f",
+    )
+    claim(
+        f"shift.fig09.corr_fig08_j{J}",
+        kind="check",
+        ours=sm["corr"],
+        paper=None,
+        holds=lo_hi["corr"][0] > 0.5,
+        condition="95% bootstrap interval above 0.5 (a strong correlation)",
+        note=f"Pearson r of ρ̃² and ρ̃^max off the θ_x ≈ 0 column, J = {J}: Fig. 9a follows Fig. 8",
+        fmt=".2f",
+    )
 for J, sb in sub.items():
-    claim(f"shift.fig09.subpixel_cmod_bound_j{J}", kind="check", ours=sb["mod_max"], paper=None, holds=sb["mod_max"] <= sb["bound"],
-          condition=f"≤ α(κ_J u) = {sb['bound']:.3f} (Thm 2.9)", note=f"u = (0, {subpixel}): largest ρ̃^mod, filters inside the band, J = {J}", fmt=".3f")
-    claim(f"shift.fig09.subpixel_rmax_over_cmod_j{J}", kind="check", ours=sb["ratio"], paper=None, holds=sb["ratio_ci"][0] > 1,
-          condition="95% bootstrap interval above 1", note=f"u = (0, {subpixel}): mean ρ̃^max / mean ρ̃^mod, J = {J}", fmt=".2f")
+    claim(
+        f"shift.fig09.subpixel_cmod_bound_j{J}",
+        kind="check",
+        ours=sb["mod_max"],
+        paper=None,
+        holds=sb["mod_max"] <= sb["bound"],
+        condition=f"≤ α(κ_J u) = {sb['bound']:.3f} (Thm 2.9)",
+        note=f"u = (0, {subpixel}): largest ρ̃^mod, filters inside the band, J = {J}",
+        fmt=".3f",
+    )
+    claim(
+        f"shift.fig09.subpixel_rmax_over_cmod_j{J}",
+        kind="check",
+        ours=sb["ratio"],
+        paper=None,
+        holds=sb["ratio_ci"][0] > 1,
+        condition="95% bootstrap interval above 1",
+        note=f"u = (0, {subpixel}): mean ρ̃^max / mean ρ̃^mod, J = {J}",
+        fmt=".2f",
+    )
 for J in (2, 3):
     level = summary[J]["mod_mean"]
-    claim(f"shift.fig09.cmod_level_j{J}", kind="paper", ours=level, paper="≈ 0.05–0.2 (grey levels of Fig. 9b)",
-          holds=0.05 <= level <= 0.2, condition="in [0.05, 0.2]", note=f"mean ρ̃^mod over the band-pass filters, J = {J}",
-          gap="white noise gives the same level, so the substitute images are not the cause; the paper's "
-              "normalisation or display of Fig. 9b is not recoverable from the text", fmt=".3f")
+    claim(
+        f"shift.fig09.cmod_level_j{J}",
+        kind="paper",
+        ours=level,
+        paper="≈ 0.05–0.2 (grey levels of Fig. 9b)",
+        holds=0.05 <= level <= 0.2,
+        condition="in [0.05, 0.2]",
+        note=f"mean ρ̃^mod over the band-pass filters, J = {J}",
+        gap="white noise gives the same level, so the substitute images are not the cause; the paper's "
+        "normalisation or display of Fig. 9b is not recoverable from the text",
+        fmt=".3f",
+    )
 arg = summary[2]["argmax"]
-claim("shift.fig09.darkest_rmax_j2", kind="paper", ours=f"({int(arg[1])}, {int(arg[2])}) {'↗↘'[int(arg[0])]}", paper="(0, 3) ↘",
-      holds=tuple(int(i) for i in arg) == (1, 0, 3), condition="equal",
-      note="cell (k_y, k_x) of the largest ρ̃^max, J = 2: (θ_y, θ_x) = (π/8, −7π/8) in the paper")
+claim(
+    "shift.fig09.darkest_rmax_j2",
+    kind="paper",
+    ours=f"({int(arg[1])}, {int(arg[2])}) {'↗↘'[int(arg[0])]}",
+    paper="(0, 3) ↘",
+    holds=tuple(int(i) for i in arg) == (1, 0, 3),
+    condition="equal",
+    note="cell (k_y, k_x) of the largest ρ̃^max, J = 2: (θ_y, θ_x) = (π/8, −7π/8) in the paper",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

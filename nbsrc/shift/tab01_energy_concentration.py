@@ -53,15 +53,33 @@ for J, paper in ((2, "0.98 / 0.00"), (3, "0.95 / 0.02")):
     print(f"{J:>2} {r.size:>8} {r.mean():6.3f} {r.std():6.3f} {r.min():6.3f}   {paper}")
 
 # %% tags=["nbval-check-output"]
-gap_j3 = ("our mean rounds to 0.94, not 0.95; it is stable under the frequency grid (128², 256², 512²) and with the "
-          "low-pass filters included; the paper's window search or filter set is not recoverable from the text")
+gap_j3 = (
+    "our mean rounds to 0.94, not 0.95; it is stable under the frequency grid (128², 256², 512²) and with the "
+    "low-pass filters included; the paper's window search or filter set is not recoverable from the text"
+)
 for J, (pm, ps) in ((2, (0.98, 0.00)), (3, (0.95, 0.02))):
     r = rows[J]
-    claim(f"shift.tab01.mean_j{J}", kind="paper", ours=r.mean(), paper=pm, holds=round(r.mean(), 2) == pm,
-          condition="equal at the paper's two decimals", note=f"mean energy fraction in the κ_J window, J = {J}",
-          fmt=".3f", gap=gap_j3 if J == 3 else "")
-    claim(f"shift.tab01.std_j{J}", kind="paper", ours=r.std(), paper=ps, holds=round(r.std(), 2) == ps,
-          condition="equal at the paper's two decimals", note=f"standard deviation over the filters, J = {J}", fmt=".3f")
+    claim(
+        f"shift.tab01.mean_j{J}",
+        kind="paper",
+        ours=r.mean(),
+        paper=pm,
+        holds=round(r.mean(), 2) == pm,
+        condition="equal at the paper's two decimals",
+        note=f"mean energy fraction in the κ_J window, J = {J}",
+        fmt=".3f",
+        gap=gap_j3 if J == 3 else "",
+    )
+    claim(
+        f"shift.tab01.std_j{J}",
+        kind="paper",
+        ours=r.std(),
+        paper=ps,
+        holds=round(r.std(), 2) == ps,
+        condition="equal at the paper's two decimals",
+        note=f"standard deviation over the filters, J = {J}",
+        fmt=".3f",
+    )
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
