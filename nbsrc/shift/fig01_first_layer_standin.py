@@ -126,7 +126,7 @@ ax.scatter(
 )
 ax.set(xlabel=r"$\theta_x$", ylabel=r"$\theta_y$", ylim=(-0.2, np.pi))
 ax.grid(False)
-fig.colorbar(im, ax=ax, label=r"$\gamma_1(4\theta)^2$ (clipped at 1)")
+_ = fig.colorbar(im, ax=ax, label=r"$\gamma_1(4\theta)^2$ (clipped at 1)")
 # %% tags=["nbval-check-output"]
 claim(
     "shift.fig01.ica_converged",
