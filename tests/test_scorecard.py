@@ -3,6 +3,7 @@
 import nbformat
 
 from cnnmath.book.catalog import load_catalog
+from cnnmath.book.claims import badge
 from cnnmath.book.scorecard import collect, render, render_summary, summary
 
 
@@ -28,11 +29,11 @@ def test_failing_and_missing_claims_are_shown_and_kinds_counted_apart(project) -
     totals = "2 numbers from the papers: 1 reproduced, 1 gap, 0 failing · 1 check (1 failing) · 1 finding"
     assert f"**{totals}** (1 notebook)." in page
     assert page.index("### Numbers from the paper") < page.index("### Checks") < page.index("### Findings")
-    assert ("| ⚠️ GAP | `toy.fig01.c` ([fig01_value](toy/fig01_value.ipynb))<br>accuracy; gap: 10k digits,"
+    assert (f"| {badge('GAP')} | `toy.fig01.c` ([fig01_value](toy/fig01_value.ipynb))<br>accuracy; gap: 10k digits,"
             " not 60k | 0.9 · 0.98 · in [0.97, 0.99] |") in page
-    assert "| ❌ FAIL | `toy.fig01.b` ([fig01_value](toy/fig01_value.ipynb)) | 3 · — · ≤ 2 |" in page
+    assert f"| {badge('FAIL')} | `toy.fig01.b` ([fig01_value](toy/fig01_value.ipynb)) | 3 · — · ≤ 2 |" in page
     assert "first \\| piped" in page
-    assert "❌ MISSING: not executed or without claims: [fig02_other](toy/fig02_other.ipynb)." in page
+    assert f"{badge('FAIL')} MISSING: not executed or without claims: [fig02_other](toy/fig02_other.ipynb)." in page
     assert summary(rows).endswith(f"scorecard: {totals}; 1 notebooks without claims")
     table = render_summary(load_catalog(tmp_path), rows)
     assert "| [A toy chapter](toy/index.md) | 2: 1 / 1 / 0 | 1 (1 failing) | 1 |" in table

@@ -47,6 +47,7 @@ __all__ = [
     "KINDS",
     "STATUSES",
     "Claim",
+    "badge",
     "claim",
     "format_value",
     "parse_claim_line",
@@ -243,6 +244,18 @@ _BADGE = {
 _KIND_LABEL = {"paper": "paper's number", "check": "check", "finding": "finding"}
 
 
+def badge(status: str) -> str:
+    """The verdict as an inline HTML badge: the word on its colour (no emoji: fonts without them
+    show boxes).
+
+    >>> badge("GAP")
+    '<span style="background:#9a6700;color:#fff;border-radius:3px;padding:0 .4em;font-weight:600;font-size:.85em">GAP</span>'
+    """
+    word, colour = _BADGE[status]
+    return (f'<span style="background:{colour};color:#fff;border-radius:3px;padding:0 .4em;'
+            f'font-weight:600;font-size:.85em">{word}</span>')
+
+
 def verdict_table(claims: list[Claim]) -> str:
     """An HTML block listing ``claims`` for a page: verdict badge, kind, what, ours, paper, condition.
 
@@ -260,13 +273,10 @@ def verdict_table(claims: list[Claim]) -> str:
     )
     rows = []
     for c in claims:
-        word, colour = _BADGE[c.status]
-        badge = (f'<span style="background:{colour};color:#fff;border-radius:3px;padding:0 .4em;'
-                 f'font-weight:600;font-size:.85em">{word}</span>')
         note = f'<div style="opacity:.8">{html.escape(c.note)}</div>' if c.note else ""
         rows.append(
             '<li style="margin:.35em 0;list-style:none;overflow-wrap:anywhere">'
-            f'{badge} <em>{_KIND_LABEL[c.kind]}</em> <code>{html.escape(c.id)}</code>{note}'
+            f'{badge(c.status)} <em>{_KIND_LABEL[c.kind]}</em> <code>{html.escape(c.id)}</code>{note}'
             f'<div>ours <strong>{html.escape(c.ours)}</strong> · paper {html.escape(c.paper)}'
             f' · {html.escape(c.condition)}</div></li>'
         )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from cnnmath.book import provenance
 from cnnmath.book.catalog import Paper, load_catalog, repo_root
-from cnnmath.book.claims import KINDS, Claim, read_claims
+from cnnmath.book.claims import KINDS, Claim, badge, read_claims
 from cnnmath.io import write_text_atomic
 
 __all__ = ["collect", "counts", "main", "provenance_box", "render", "render_summary", "summary"]
@@ -32,10 +32,6 @@ def collect(papers: list[Paper], root: Path) -> list[tuple[Paper, str, list[Clai
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|")
-
-
-def _status(c: Claim) -> str:
-    return {"PASS": "✅ PASS", "GAP": "⚠️ GAP", "FAIL": "❌ FAIL"}[c.status]
 
 
 _KIND_HEADINGS = {
@@ -111,7 +107,7 @@ def render(rows: list[tuple[Paper, str, list[Claim]]], provenance_html: str = ""
         lines += [f"## {title}", "", counts([c for _, _, cs in mine for c in cs]) + ".", ""]
         missing = [f"[{name}]({p.name}/{name}.ipynb)" for p, name, cs in mine if not cs]
         if missing:
-            lines += [f"❌ MISSING: not executed or without claims: {', '.join(missing)}.", ""]
+            lines += [f"{badge('FAIL')} MISSING: not executed or without claims: {', '.join(missing)}.", ""]
         for kind in KINDS:
             entries = [(p, name, c) for p, name, cs in mine for c in cs if c.kind == kind]
             if not entries:
@@ -120,7 +116,7 @@ def render(rows: list[tuple[Paper, str, list[Claim]]], provenance_html: str = ""
                       "| --- | --- | --- |"]
             for p, name, c in entries:
                 label = f"`{c.id}` ([{name}]({p.name}/{name}.ipynb))" + (f"<br>{_cell(c.note)}" if c.note else "")
-                lines.append(f"| {_status(c)} | {label} | {_cell(c.ours)} · {_cell(c.paper)} · {_cell(c.condition)} |")
+                lines.append(f"| {badge(c.status)} | {label} | {_cell(c.ours)} · {_cell(c.paper)} · {_cell(c.condition)} |")
             lines.append("")
     if not rows:
         lines.append("No notebook has been executed yet.")
