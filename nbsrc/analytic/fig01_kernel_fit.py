@@ -61,7 +61,10 @@ runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
 families = nets.PAPER_FAMILIES
 ica = natural.ica_filters(7, n_components=n_natural, n_patches=n_patches, seed=seed)
-print(f"ICA: {n_patches} patches, {ica.n_iter} FastICA iterations, converged: {ica.converged}")
+print(
+    f"ICA: {n_patches} patches, {ica.n_iter} FastICA iterations, "
+    f"converged: {ica.converged}"
+)
 d = nets.as_tensors(data.mnist("full"), n_train=n_train, seed=seed)
 _, w_mnist, acc = nets.reference_kernels(d, seed=seed, epochs=epochs, device=dev)
 print(f"MNIST plain CNN test accuracy {100 * acc:.1f} %")
@@ -71,17 +74,41 @@ gen = torch.Generator().manual_seed(seed)
 sets = {"natural": torch.from_numpy(ica.filters)[:, None], "MNIST": w_mnist}
 for name in list(sets):
     k = sets[name]
-    sets[f"{name}: phase-randomised"] = nulls.phase_randomize(k.repeat(n_null, 1, 1, 1), gen)
+    sets[f"{name}: phase-randomised"] = nulls.phase_randomize(
+        k.repeat(n_null, 1, 1, 1), gen
+    )
     sigma = nulls.matched_sigma(k[:, 0], gen)
-    sets[f"{name}: smooth noise"] = nulls.smooth_noise(n_null * len(k), 7, sigma, gen)[:, None]
+    sets[f"{name}: smooth noise"] = nulls.smooth_noise(
+        n_null * len(k), 7, sigma, gen
+    )[:, None]
     print(f"{name}: smoothness-matched noise has σ = {sigma:.2f} px")
-fits = {name: fitting.fit_kernels(k, families, n_starts=n_starts, steps=steps, refine_iters=refine_iters, seed=seed)
-        for name, k in sets.items()}
+fits = {
+    name: fitting.fit_kernels(
+        k,
+        families,
+        n_starts=n_starts,
+        steps=steps,
+        refine_iters=refine_iters,
+        seed=seed,
+    )
+    for name, k in sets.items()
+}
 err = {name: f.rel_error.numpy() for name, f in fits.items()}
-null_medians = {name: np.median(e.reshape(n_null, -1), axis=1) for name, e in err.items() if ":" in name}
+null_medians = {
+    name: np.median(e.reshape(n_null, -1), axis=1)
+    for name, e in err.items()
+    if ":" in name
+}
 for name, e in err.items():
-    extra = f"; over {n_null} draws {stats.summarize(null_medians[name])}" if name in null_medians else ""
-    print(f"{name:26s} median fit error {np.median(e):.3f}{extra}; best families {sorted(set(fits[name].family))}")
+    extra = (
+        f"; over {n_null} draws {stats.summarize(null_medians[name])}"
+        if name in null_medians
+        else ""
+    )
+    print(
+        f"{name:26s} median fit error {np.median(e):.3f}{extra}; "
+        f"best families {sorted(set(fits[name].family))}"
+    )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The six best-fitted kernels of each set (the paper's Fig. 1, scaled down): a learned first-layer kernel (upper row) and the analytic kernel fitted to it (lower row), natural-image (ICA) kernels on top and MNIST kernels below; each title gives the fitted family and the relative fit error.", "name": "fig-analytic-fig01"}, "image": {"alt": "Four rows of six small red-and-blue kernel images; each pair of rows shows learned kernels above and their analytic fits below, which look alike: oriented edges for the natural-image set, blob and stroke shapes for MNIST."}}
 fig, axes = plotting.subplots(4, 6, aspect=1.0)
@@ -105,7 +132,10 @@ plt.show()
 fig, ax = plotting.subplots(1, 1, aspect=0.55)
 ax.boxplot(list(err.values()), vert=False)
 ax.set_yticks(range(1, len(err) + 1), list(err))
-ax.set(xlabel="relative fit error ‖T − ACK‖/‖T‖", title="Fit error of the best ACK per kernel")
+ax.set(
+    xlabel="relative fit error ‖T − ACK‖/‖T‖",
+    title="Fit error of the best ACK per kernel",
+)
 plt.show()
 
 # %% [markdown]
@@ -119,10 +149,22 @@ plt.show()
 nat = float(np.median(err["natural"]))
 for null in ("phase-randomised", "smooth noise"):
     ci = stats.summarize(null_medians[f"natural: {null}"])
-    claim(f"analytic.fig01.natural_below_{null.split()[0].split('-')[0]}_null", kind="finding", ours=nat - ci.mean,
-          paper=None, holds=bool(nat < ci.lo), n=n_null, fmt=".2f",
-          condition=f"natural-image median below the 95 % interval of the {null} null's median",
-          note=f"median fit error of {n_natural} natural-image kernels minus the null's mean median")
+    claim(
+        f"analytic.fig01.natural_below_{null.split()[0].split('-')[0]}_null",
+        kind="finding",
+        ours=nat - ci.mean,
+        paper=None,
+        holds=bool(nat < ci.lo),
+        n=n_null,
+        fmt=".2f",
+        condition=(
+            f"natural-image median below the 95 % interval of the {null} null's median"
+        ),
+        note=(
+            f"median fit error of {n_natural} natural-image kernels "
+            "minus the null's mean median"
+        ),
+    )
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -51,41 +51,72 @@ dev = runtime.resolve_device(device)
 splits = {"MNIST": data.mnist("full"), "Fashion-MNIST": data.fashion_mnist()}
 noise_stds = np.linspace(0.0, noise_max, n_noise).round(3).tolist()
 P = nets.PAPER_FAMILIES
-equal = nets.matched_plain_channels(parameter_count(nets.SmallCNN(ratios=(1.0, 1.0, 1.0), families=P)))
-settings = {"plain CNN": {"ratios": (0.0, 0.0, 0.0)},
-            "plain CNN, AnaNN's size": {"ratios": (0.0, 0.0, 0.0), "channels": equal},
-            "AnaNN": {"ratios": (1.0, 1.0, 1.0), "families": P}}
+equal = nets.matched_plain_channels(
+    parameter_count(nets.SmallCNN(ratios=(1.0, 1.0, 1.0), families=P))
+)
+settings = {
+    "plain CNN": {"ratios": (0.0, 0.0, 0.0)},
+    "plain CNN, AnaNN's size": {"ratios": (0.0, 0.0, 0.0), "channels": equal},
+    "AnaNN": {"ratios": (1.0, 1.0, 1.0), "families": P},
+}
 
 # %%
 curves = {}
 for ds, split in splits.items():
     for s in range(n_seeds):
-        d = nets.as_tensors(split, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed + s)
+        d = nets.as_tensors(
+            split, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed + s
+        )
         for name, kw in settings.items():
-            r = nets.run(d, seed=seed + s, epochs=max_epochs, patience=patience, batch_size=batch_size,
-                         noise_stds=noise_stds, device=dev, **kw)
+            r = nets.run(
+                d,
+                seed=seed + s,
+                epochs=max_epochs,
+                patience=patience,
+                batch_size=batch_size,
+                noise_stds=noise_stds,
+                device=dev,
+                **kw,
+            )
             curves[ds, name, s] = [100 * r.noisy[x] for x in noise_stds]
-reliab = {(ds, name): [float(np.mean(curves[ds, name, s])) for s in range(n_seeds)]
-          for ds in splits for name in settings}
+reliab = {
+    (ds, name): [float(np.mean(curves[ds, name, s])) for s in range(n_seeds)]
+    for ds in splits
+    for name in settings
+}
 for (ds, name), v in reliab.items():
-    print(f"{ds:14s} {name:24s} accuracy averaged over s ∈ [0, {noise_max:g}]: {stats.summarize(v)} %")
+    print(
+        f"{ds:14s} {name:24s} accuracy averaged over s ∈ [0, {noise_max:g}]: "
+        f"{stats.summarize(v)} %"
+    )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy under additive Gaussian noise of growing standard deviation s (the paper's Fig. 9.3), mean ± sd over seeds, for the analytic-layer network and the plain CNNs, one panel per data set.", "name": "fig-analytic-fig93"}, "image": {"alt": "Line plots with error bars, accuracy falling as the noise level grows, one line per network, one panel per data set."}}
 fig, axes = plotting.subplots(1, len(splits), aspect=1.0, sharey=True)
 for ax, ds in zip(axes, splits):
     for name in settings:
         c = np.array([curves[ds, name, s] for s in range(n_seeds)])
-        ax.errorbar(noise_stds, c.mean(0), c.std(0, ddof=1), marker="o", capsize=3, label=name)
-    ax.set(title=f"{ds}, {n_train} training images", xlabel="test noise standard deviation $s$")
+        ax.errorbar(
+            noise_stds, c.mean(0), c.std(0, ddof=1), marker="o", capsize=3, label=name
+        )
+    ax.set(
+        title=f"{ds}, {n_train} training images",
+        xlabel="test noise standard deviation $s$",
+    )
 axes[0].set(ylabel="test accuracy (%), mean ± sd over seeds")
 axes[0].legend()
 plt.show()
 
 # %%
-tests = {(ds, other): stats.welch(reliab[ds, "AnaNN"], reliab[ds, other])
-         for ds in splits for other in ("plain CNN", "plain CNN, AnaNN's size")}
+tests = {
+    (ds, other): stats.welch(reliab[ds, "AnaNN"], reliab[ds, other])
+    for ds in splits
+    for other in ("plain CNN", "plain CNN, AnaNN's size")
+}
 for (ds, other), w in tests.items():
-    print(f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, t = {w.t:6.2f}, dof = {w.dof:4.1f}, p = {w.p:.3g}")
+    print(
+        f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, t = {w.t:6.2f}, "
+        f"dof = {w.dof:4.1f}, p = {w.p:.3g}"
+    )
 
 # %% [markdown]
 # The claims (findings over `n_seeds` seeds): per data set, the AnaNN is **not shown less
@@ -98,6 +129,17 @@ for (ds, other), w in tests.items():
 # %% tags=["nbval-check-output"]
 for (ds, other), w in tests.items():
     tag = "equal_size" if "size" in other else "plain"
-    claim(f"analytic.fig93.{ds.lower().replace('-', '_')}_noise_vs_{tag}", kind="finding", ours=w.diff, paper=None,
-          n=n_seeds, holds=bool(w.hi > 0.0), fmt=".1f", condition="95 % Welch CI of the difference reaches above 0",
-          note=f"AnaNN − {other}, accuracy averaged over test noise s ∈ [0, {noise_max:g}] (points), {ds}")
+    claim(
+        f"analytic.fig93.{ds.lower().replace('-', '_')}_noise_vs_{tag}",
+        kind="finding",
+        ours=w.diff,
+        paper=None,
+        n=n_seeds,
+        holds=bool(w.hi > 0.0),
+        fmt=".1f",
+        condition="95 % Welch CI of the difference reaches above 0",
+        note=(
+            f"AnaNN − {other}, accuracy averaged over test noise "
+            f"s ∈ [0, {noise_max:g}] (points), {ds}"
+        ),
+    )

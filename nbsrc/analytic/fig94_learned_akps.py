@@ -54,7 +54,10 @@ acc = nets.accuracy(net, d.x_test, d.y_test, device=dev)
 print(f"test accuracy {100 * acc:.1f} %")
 for l, akps in enumerate(after, 1):
     for fam, p in akps.items():
-        print(f"layer {l} {fam:6s}", {k: [round(x, 2) for x in v.tolist()] for k, v in p.items()})
+        print(
+            f"layer {l} {fam:6s}",
+            {k: [round(x, 2) for x in v.tolist()] for k, v in p.items()},
+        )
 
 # %%
 rebuilt_err = 0.0
@@ -62,8 +65,12 @@ for conv, akps in zip(net.convs, after):
     w = conv.weight.detach().double()
     for o, fam in enumerate(conv.channel_families()[: conv.n_analytic]):
         j = conv.channel_families().index(fam)
-        p = torch.stack([akps[fam][k][o - j] for k in kernels.get_family(fam).names])[None].double()
-        phi = kernels.normalize_kernel(kernels.analytic_kernel(fam, p, conv.kernel_size))[0]
+        p = torch.stack(
+            [akps[fam][k][o - j] for k in kernels.get_family(fam).names]
+        )[None].double()
+        phi = kernels.normalize_kernel(
+            kernels.analytic_kernel(fam, p, conv.kernel_size)
+        )[0]
         rebuilt = conv.amplitude[fam].detach().double()[o - j, :, None, None] * phi
         rebuilt_err = max(rebuilt_err, float((rebuilt - w[o]).norm() / w[o].norm()))
 print(f"max relative error of the rebuilt analytic kernels: {rebuilt_err:.1e}")
@@ -82,12 +89,21 @@ for i in range(8):
 kax[0, 0].set_ylabel("init")
 kax[1, 0].set_ylabel("trained")
 top.colorbar(im, ax=kax, shrink=0.8, label="/ max |·|")
-panels = [("gabor", "lam", "Gabor wavelength λ (px)"), ("gabor", "sigma", "Gabor envelope σ (px)"),
-          ("tgd1", "sigma", "TGD-1 width σ (px)"), ("log", "sigma", "LoG σ (px)")]
+panels = [
+    ("gabor", "lam", "Gabor wavelength λ (px)"),
+    ("gabor", "sigma", "Gabor envelope σ (px)"),
+    ("tgd1", "sigma", "TGD-1 width σ (px)"),
+    ("log", "sigma", "LoG σ (px)"),
+]
 for ax, (fam, name, label) in zip(bottom.subplots(2, 2).ravel(), panels):
     for l in range(3):
-        ax.scatter(before[l][fam][name], after[l][fam][name], s=14, label=f"layer {l + 1}")
-    lim = [min(ax.get_xlim()[0], ax.get_ylim()[0]), max(ax.get_xlim()[1], ax.get_ylim()[1])]
+        ax.scatter(
+            before[l][fam][name], after[l][fam][name], s=14, label=f"layer {l + 1}"
+        )
+    lim = [
+        min(ax.get_xlim()[0], ax.get_ylim()[0]),
+        max(ax.get_xlim()[1], ax.get_ylim()[1]),
+    ]
     ax.plot(lim, lim, "k:", lw=0.8)
     ax.set(xlabel=f"{label} at init", ylabel="after training")
 ax.legend()
@@ -110,8 +126,17 @@ def turn(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 for fam in ("gabor", "tgd1", "tgd2"):
-    dtheta = torch.cat([turn(a[fam]["theta"], b[fam]["theta"]) for a, b in zip(after, before) if fam in a])
-    print(f"{fam:6s} orientation change modulo π: median {float(dtheta.median()):.3f} rad, max {float(dtheta.max()):.3f} rad")
+    dtheta = torch.cat(
+        [
+            turn(a[fam]["theta"], b[fam]["theta"])
+            for a, b in zip(after, before)
+            if fam in a
+        ]
+    )
+    print(
+        f"{fam:6s} orientation change modulo π: "
+        f"median {float(dtheta.median()):.3f} rad, max {float(dtheta.max()):.3f} rad"
+    )
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
@@ -127,6 +152,16 @@ for fam in ("gabor", "tgd1", "tgd2"):
 # MNIST, a small CNN, a few epochs.
 
 # %% tags=["nbval-check-output"]
-bound = 10.0 ** np.ceil(np.log10(max(rebuilt_err, 1e-300)))  # a power of ten: stable across machines
-claim("analytic.fig94.readback_exact", kind="check", ours=bound, paper=None, holds=rebuilt_err <= 1e-5,
-      condition="≤ 1e-05", note="max relative error of the trained ACKs rebuilt from read-back AKPs (≤ ours)", fmt=".0e")
+bound = 10.0 ** np.ceil(
+    np.log10(max(rebuilt_err, 1e-300))
+)  # a power of ten: stable across machines
+claim(
+    "analytic.fig94.readback_exact",
+    kind="check",
+    ours=bound,
+    paper=None,
+    holds=rebuilt_err <= 1e-5,
+    condition="≤ 1e-05",
+    note="max relative error of the trained ACKs rebuilt from read-back AKPs (≤ ours)",
+    fmt=".0e",
+)

@@ -57,22 +57,35 @@ formula, counted = {}, {}
 for name, (cin, cout, k, bias) in layers.items():
     for rho in ratios:
         n_a = round(rho * cout)
-        formula[name, rho] = A.acl_parameter_count(cin, cout, k, n_a, PAPER_FAMILIES, bias=bias)
-        layer = A.AnalyticConv2d(cin, cout, k, bias=bias, n_analytic=n_a, families=PAPER_FAMILIES, device=dev)
+        formula[name, rho] = A.acl_parameter_count(
+            cin, cout, k, n_a, PAPER_FAMILIES, bias=bias
+        )
+        layer = A.AnalyticConv2d(
+            cin, cout, k, bias=bias, n_analytic=n_a, families=PAPER_FAMILIES, device=dev
+        )
         counted[name, rho] = A.parameter_count(layer)
 
 # %%
-print(f"{'layer':18s}" + "".join(f"{'ρ = ' + format(r, 'g'):>10s}" for r in ratios) + "   ρ=1 / ρ=0")
+print(
+    f"{'layer':18s}"
+    + "".join(f"{'ρ = ' + format(r, 'g'):>10s}" for r in ratios)
+    + "   ρ=1 / ρ=0"
+)
 for name in layers:
     row = [formula[name, r] for r in ratios]
-    print(f"{name:18s}" + "".join(f"{v:10d}" for v in row) + f"   {row[-1] / row[0]:.4f}")
+    print(
+        f"{name:18s}" + "".join(f"{v:10d}" for v in row) + f"   {row[-1] / row[0]:.4f}"
+    )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Learnable parameters of one analytic convolutional layer against the mosaic ratio ρ, the fraction of analytic kernels, for the layers of the network (log scale).", "name": "fig-analytic-tab91"}, "image": {"alt": "Falling lines on a log scale, one per layer: the parameter count drops as the share of analytic kernels grows."}}
 fig, ax = plotting.subplots(1, 1, aspect=0.65)
 for name in layers:
     ax.semilogy(ratios, [formula[name, r] for r in ratios], "o-", label=name)
-ax.set(xlabel="mosaic ratio ρ (fraction of analytic kernels)", ylabel="learnable parameters",
-       title="Parameters of one ACL (Gabor, LoG, TGD kernels)")
+ax.set(
+    xlabel="mosaic ratio ρ (fraction of analytic kernels)",
+    ylabel="learnable parameters",
+    title="Parameters of one ACL (Gabor, LoG, TGD kernels)",
+)
 ax.legend()
 plt.show()
 
@@ -83,8 +96,16 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 mismatch = max(abs(formula[key] - counted[key]) for key in formula)
-claim("analytic.tab91.formula_exact", kind="check", ours=mismatch, paper=None, holds=mismatch == 0,
-      condition="= 0", note="max |formula − counted| over the 5 layers × 5 ratios of the table", fmt=".0f")
+claim(
+    "analytic.tab91.formula_exact",
+    kind="check",
+    ours=mismatch,
+    paper=None,
+    holds=mismatch == 0,
+    condition="= 0",
+    note="max |formula − counted| over the 5 layers × 5 ratios of the table",
+    fmt=".0f",
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper

@@ -57,45 +57,81 @@ runtime.seed_everything(seed)
 dev = runtime.resolve_device(device)
 splits = {"MNIST": data.mnist("full"), "Fashion-MNIST": data.fashion_mnist()}
 P = nets.PAPER_FAMILIES
-equal = nets.matched_plain_channels(parameter_count(nets.SmallCNN(ratios=(1.0, 1.0, 1.0), families=P)))
+equal = nets.matched_plain_channels(
+    parameter_count(nets.SmallCNN(ratios=(1.0, 1.0, 1.0), families=P))
+)
 settings = {
     "plain CNN": {"ratios": (0.0, 0.0, 0.0)},
     f"plain CNN {equal}": {"ratios": (0.0, 0.0, 0.0), "channels": equal},
     "AnaNN": {"ratios": (1.0, 1.0, 1.0), "families": P},
     "AnaNN, frozen AKPs": {"ratios": (1.0, 1.0, 1.0), "families": P, "frozen": True},
     "AnaNN, mean kernels": {"ratios": (1.0, 1.0, 1.0), "families": ("mean",)},
-} | ({"mosaic (1, ½, ½)": {"ratios": (1.0, 0.5, 0.5), "families": P}} if with_mosaic else {})
+} | (
+    {"mosaic (1, ½, ½)": {"ratios": (1.0, 0.5, 0.5), "families": P}}
+    if with_mosaic
+    else {}
+)
 
 # %%
 results = {}
 for ds, split in splits.items():
     for s in range(n_seeds):
-        d = nets.as_tensors(split, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed + s)
+        d = nets.as_tensors(
+            split, n_train=n_train, n_val=n_val, n_test=n_test, seed=seed + s
+        )
         for name, kw in settings.items():
-            results[ds, name, s] = nets.run(d, seed=seed + s, epochs=max_epochs, patience=patience,
-                                            batch_size=batch_size, device=dev, **kw)
-acc = {(ds, name): [100 * results[ds, name, s].accuracy for s in range(n_seeds)]
-       for ds in splits for name in settings}
+            results[ds, name, s] = nets.run(
+                d,
+                seed=seed + s,
+                epochs=max_epochs,
+                patience=patience,
+                batch_size=batch_size,
+                device=dev,
+                **kw,
+            )
+acc = {
+    (ds, name): [100 * results[ds, name, s].accuracy for s in range(n_seeds)]
+    for ds in splits
+    for name in settings
+}
 size = {name: results[ds, name, 0].n_params for ds in splits for name in settings}
 
 # %%
-print(f"{'network':28s} {'params':>7s}" + "".join(f"{ds + ' (%)':>26s}" for ds in splits))
+print(
+    f"{'network':28s} {'params':>7s}" + "".join(f"{ds + ' (%)':>26s}" for ds in splits)
+)
 for name in settings:
     row = "".join(f"{str(stats.summarize(acc[ds, name])):>26s}" for ds in splits)
     print(f"{name:28s} {size[name]:7d}{row}")
 epochs = [results[k].curve.best_epoch for k in results]
-print(f"best epoch: {min(epochs)}–{max(epochs)} (of at most {max_epochs}); mean ± sd (ddof = 1), n = seeds")
+print(
+    f"best epoch: {min(epochs)}–{max(epochs)} (of at most {max_epochs}); "
+    "mean ± sd (ddof = 1), n = seeds"
+)
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against learnable parameters at convergence (the paper's Table 9.2 as a plot): each seed as a faint dot, mean with its 95% interval as a bar, one colour per network, one panel per data set.", "name": "fig-analytic-tab92"}, "image": {"alt": "Two scatter plots on a logarithmic parameter axis; the analytic-layer network sits at the left with accuracy close to the plain CNNs on the right."}}
 fig, axes = plt.subplots(1, len(splits), figsize=(11, 4))
 for ax, ds in zip(axes, splits):
     for i, name in enumerate(settings):
         m = stats.summarize(acc[ds, name])
-        ax.scatter([size[name]] * n_seeds, acc[ds, name], s=10, alpha=0.4, color=f"C{i}")
-        ax.errorbar(size[name], m.mean, [[m.mean - m.lo], [m.hi - m.mean]], fmt="o", capsize=4, color=f"C{i}",
-                    label=name)
-    ax.set(xscale="log", xlabel="learnable parameters", ylabel="test accuracy (%)",
-           title=f"{ds}: {n_train} training images, at convergence")
+        ax.scatter(
+            [size[name]] * n_seeds, acc[ds, name], s=10, alpha=0.4, color=f"C{i}"
+        )
+        ax.errorbar(
+            size[name],
+            m.mean,
+            [[m.mean - m.lo], [m.hi - m.mean]],
+            fmt="o",
+            capsize=4,
+            color=f"C{i}",
+            label=name,
+        )
+    ax.set(
+        xscale="log",
+        xlabel="learnable parameters",
+        ylabel="test accuracy (%)",
+        title=f"{ds}: {n_train} training images, at convergence",
+    )
 axes[0].legend(fontsize=7)
 plt.show()
 
@@ -104,10 +140,17 @@ plt.show()
 # data set: the difference of mean accuracies (points), $t$, and $p$.
 
 # %%
-tests = {(ds, other): stats.welch(acc[ds, "AnaNN"], acc[ds, other]) for ds in splits for other in settings
-         if other != "AnaNN"}
+tests = {
+    (ds, other): stats.welch(acc[ds, "AnaNN"], acc[ds, other])
+    for ds in splits
+    for other in settings
+    if other != "AnaNN"
+}
 for (ds, other), w in tests.items():
-    print(f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, t = {w.t:6.2f}, p = {w.p:.3g}")
+    print(
+        f"{ds:14s} AnaNN − {other:24s}: {w.diff:+6.2f} points, "
+        f"t = {w.t:6.2f}, p = {w.p:.3g}"
+    )
 
 # %% [markdown]
 # The claims (findings over `n_seeds` seeds; the paper's numbers are unknown). Per data set:
@@ -125,11 +168,32 @@ for ds in splits:
     frac = size["AnaNN"] / size["plain CNN"]
     for other, tag in (("plain CNN", "plain"), (f"plain CNN {equal}", "equal_size")):
         w = tests[ds, other]
-        claim(f"analytic.tab92.{key}_ananet_vs_{tag}", kind="finding", ours=w.diff, paper=None, n=n_seeds,
-              holds=bool(w.hi > -5.0 and frac < 0.4), fmt=".1f",
-              condition="95 % Welch CI of the difference reaches above −5 points, parameters < 0.4 × plain",
-              note=f"AnaNN − {other} mean test accuracy (points), {ds}, {n_train} training images, at convergence")
+        claim(
+            f"analytic.tab92.{key}_ananet_vs_{tag}",
+            kind="finding",
+            ours=w.diff,
+            paper=None,
+            n=n_seeds,
+            holds=bool(w.hi > -5.0 and frac < 0.4),
+            fmt=".1f",
+            condition=(
+                "95 % Welch CI of the difference reaches above −5 points, "
+                "parameters < 0.4 × plain"
+            ),
+            note=(
+                f"AnaNN − {other} mean test accuracy (points), {ds}, "
+                f"{n_train} training images, at convergence"
+            ),
+        )
     w = tests[ds, "AnaNN, mean kernels"]
-    claim(f"analytic.tab92.{key}_analytic_beats_mean_kernels", kind="finding", ours=w.diff, paper=None, n=n_seeds,
-          holds=bool(w.diff > 0 and w.p < 0.05), fmt=".1f", condition="> 0, Welch p < 0.05",
-          note=f"AnaNN − AnaNN with static mean kernels (points), {ds}")
+    claim(
+        f"analytic.tab92.{key}_analytic_beats_mean_kernels",
+        kind="finding",
+        ours=w.diff,
+        paper=None,
+        n=n_seeds,
+        holds=bool(w.diff > 0 and w.p < 0.05),
+        fmt=".1f",
+        condition="> 0, Welch p < 0.05",
+        note=f"AnaNN − AnaNN with static mean kernels (points), {ds}",
+    )

@@ -51,12 +51,26 @@ rng = np.random.default_rng(seed)
 
 # %%
 x_mem, y_mem = memorization_data(rng)
-targets = {f"10-{w}-{w}-2 untrained": random_relu_net((10, w, w, 2), rng) for w in range(10, max_width + 1, 10)}
-mem, acc = train_relu_net(random_relu_net((10, 20, 20, 2), rng), x_mem, y_mem, epochs=mem_epochs,
-                          seed=seed, lr=lr, batch_size=batch_size, device=device)
+targets = {
+    f"10-{w}-{w}-2 untrained": random_relu_net((10, w, w, 2), rng)
+    for w in range(10, max_width + 1, 10)
+}
+mem, acc = train_relu_net(
+    random_relu_net((10, 20, 20, 2), rng),
+    x_mem,
+    y_mem,
+    epochs=mem_epochs,
+    seed=seed,
+    lr=lr,
+    batch_size=batch_size,
+    device=device,
+)
 targets["10-20-20-2 memorization"] = mem
-deep = random_relu_net((10, 10, 10, 10, 2), rng)  # three hidden layers: must be flagged, not misread
-print(f"data: memorization task, 1000 Gaussian points in R^10, train accuracy {acc:.3f}")
+# three hidden layers: must be flagged, not misread
+deep = random_relu_net((10, 10, 10, 10, 2), rng)
+print(
+    f"data: memorization task, 1000 Gaussian points in R^10, train accuracy {acc:.3f}"
+)
 
 # %%
 x_test = np.random.default_rng(seed + 7).normal(size=(n_test, 10))
@@ -70,18 +84,41 @@ for name, net in targets.items():
     rows = np.array([z.m for z in ex.neurons]).reshape(-1, len(ex.first.biases))
     s2 = ra.score_second_layer(net, s1, rows)
     complete = np.array([ex.neurons[h].complete for h in s2.hat_index], dtype=bool)
-    fid = ra.fidelity(net, ex.net, x_test) if ex.net is not None else {"max_rel": np.inf, "argmax": 0.0}
-    fid["bits"] = -np.log2(ra.parameter_error(net, ex.net)) if ex.net is not None else -np.inf
-    results[name] = dict(s2=s2, complete=complete, fid=fid, ex=ex, signs=ra.score_first_layer(
-        net, ex.net.weights[0], ex.net.biases[0]).recovered(1e-8) if ex.net is not None else 0)
+    fid = (
+        ra.fidelity(net, ex.net, x_test)
+        if ex.net is not None
+        else {"max_rel": np.inf, "argmax": 0.0}
+    )
+    fid["bits"] = (
+        -np.log2(ra.parameter_error(net, ex.net)) if ex.net is not None else -np.inf
+    )
+    results[name] = dict(
+        s2=s2,
+        complete=complete,
+        fid=fid,
+        ex=ex,
+        signs=(
+            ra.score_first_layer(
+                net, ex.net.weights[0], ex.net.biases[0]
+            ).recovered(1e-8)
+            if ex.net is not None
+            else 0
+        ),
+    )
 
 # %%
 for name, r in results.items():
     s2, ex = r["s2"], r["ex"]
-    print(f"{name:25s} arch {ex.architecture}: layer-2 rows exact(≤1e-6) {s2.recovered(1e-6)}/{s2.n_true}"
-          f" (found {s2.n_hat}, complete {int(r['complete'].sum())}), weights known {s2.weights_known:.3f},"
-          f" layer-1 signs right {r['signs']}/{ex.architecture[1]}, max|f-f̂|/max|f| {r['fid']['max_rel']:.1e},"
-          f" argmax {r['fid']['argmax']:.4f}, bits {r['fid']['bits']:.1f}, queries 2^{np.log2(ex.queries['total']):.1f}")
+    print(
+        f"{name:25s} arch {ex.architecture}: "
+        f"layer-2 rows exact(≤1e-6) {s2.recovered(1e-6)}/{s2.n_true}"
+        f" (found {s2.n_hat}, complete {int(r['complete'].sum())}),"
+        f" weights known {s2.weights_known:.3f},"
+        f" layer-1 signs right {r['signs']}/{ex.architecture[1]},"
+        f" max|f-f̂|/max|f| {r['fid']['max_rel']:.1e},"
+        f" argmax {r['fid']['argmax']:.4f}, bits {r['fid']['bits']:.1f},"
+        f" queries 2^{np.log2(ex.queries['total']):.1f}"
+    )
 ex_deep = extract(Oracle(deep, 10), np.random.default_rng(seed + 1), extra_rounds=0)
 print(f"10-10-10-10-2: complete {ex_deep.complete}; " + "; ".join(ex_deep.problems))
 
@@ -90,11 +127,20 @@ fig, (ax0, ax1) = plotting.subplots(2, 1, aspect=0.4)
 for k, (name, r) in enumerate(results.items()):
     e = np.log10(np.maximum(r["s2"].errors, 1e-17))
     ax0.plot(np.full(len(e), k), e, "o", alpha=0.6)
-ax0.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
-        ylabel="log10 row error", title="(a) layer-2 rows")
+ax0.set(
+    xticks=range(len(results)),
+    xticklabels=[n.replace(" ", "\n") for n in results],
+    ylabel="log10 row error",
+    title="(a) layer-2 rows",
+)
 ax1.bar(range(len(results)), [r["s2"].weights_known for r in results.values()])
-ax1.set(xticks=range(len(results)), xticklabels=[n.replace(" ", "\n") for n in results],
-        ylabel="fraction", ylim=(0, 1.05), title="(b) layer-2 weights recovered")
+ax1.set(
+    xticks=range(len(results)),
+    xticklabels=[n.replace(" ", "\n") for n in results],
+    ylabel="fraction",
+    ylim=(0, 1.05),
+    title="(b) layer-2 weights recovered",
+)
 plt.show()
 
 # %% [markdown]
@@ -109,22 +155,75 @@ plt.show()
 # (the performance page: 60 seeds of two-hidden-layer networks, 30 of three), not on one seed here.
 
 # %% tags=["nbval-check-output"]
-frac = min(np.sum(r["s2"].errors[r["complete"]] <= 1e-6) / r["s2"].n_true for r in results.values())
+frac = min(
+    np.sum(r["s2"].errors[r["complete"]] <= 1e-6) / r["s2"].n_true
+    for r in results.values()
+)
 worst = max(r["s2"].errors[r["complete"]].max(initial=0) for r in results.values())
 flagged = [r for r in results.values() if r["ex"].complete]
-exact = all(r["fid"]["max_rel"] <= 1e-8 and r["ex"].net.sizes == n.sizes for r, n in zip(results.values(), targets.values()) if r["ex"].complete)
-claim("relu.fig04.layer2_fraction", kind="check", ours=frac, paper=None, holds=frac >= 0.9, fmt=".2f",
-      condition="≥ 0.9", note="worst fraction of layer-2 neurons recovered complete and exact (row error ≤ 1e-6)")
-claim("relu.fig04.layer2_error", kind="check", ours="≤ 1e-06" if worst <= 1e-6 else worst, paper=None, holds=worst <= 1e-6,
-      condition="≤ 1e-06", note="max error of complete recovered layer-2 rows (unit-normalised)")
-claim("relu.fig04.fidelity", kind="check", ours=f"{len(flagged)}/{len(results)} flagged complete", paper=None,
-      holds=exact, condition="every net flagged complete is exact (rel error ≤ 1e-8, architecture equal)",
-      note="max|f - f̂| / max|f| over 1e4 Gaussian inputs; incomplete nets are flagged with their reason")
-claim("relu.fig04.deeper_flagged", kind="check", ours=str(not ex_deep.complete), paper=None, holds=not ex_deep.complete,
-      condition="flagged incomplete", note="10-10-10-10-2: a third hidden layer is reported, not read as layer 2")
-claim("relu.fig04.three_layers", kind="check", ours=str(ex_deep.complete), paper=None, holds=ex_deep.complete,
-      condition="complete and exact", note="10-10-10-10-2 extracted whole",
-      gap="layers 3 and deeper are not extracted: Algorithm 2 applied again needs the signs of layer 2 from layer-3 bends")
+exact = all(
+    r["fid"]["max_rel"] <= 1e-8 and r["ex"].net.sizes == n.sizes
+    for r, n in zip(results.values(), targets.values())
+    if r["ex"].complete
+)
+claim(
+    "relu.fig04.layer2_fraction",
+    kind="check",
+    ours=frac,
+    paper=None,
+    holds=frac >= 0.9,
+    fmt=".2f",
+    condition="≥ 0.9",
+    note=(
+        "worst fraction of layer-2 neurons recovered complete and exact "
+        "(row error ≤ 1e-6)"
+    ),
+)
+claim(
+    "relu.fig04.layer2_error",
+    kind="check",
+    ours="≤ 1e-06" if worst <= 1e-6 else worst,
+    paper=None,
+    holds=worst <= 1e-6,
+    condition="≤ 1e-06",
+    note="max error of complete recovered layer-2 rows (unit-normalised)",
+)
+claim(
+    "relu.fig04.fidelity",
+    kind="check",
+    ours=f"{len(flagged)}/{len(results)} flagged complete",
+    paper=None,
+    holds=exact,
+    condition=(
+        "every net flagged complete is exact (rel error ≤ 1e-8, architecture equal)"
+    ),
+    note=(
+        "max|f - f̂| / max|f| over 1e4 Gaussian inputs; "
+        "incomplete nets are flagged with their reason"
+    ),
+)
+claim(
+    "relu.fig04.deeper_flagged",
+    kind="check",
+    ours=str(not ex_deep.complete),
+    paper=None,
+    holds=not ex_deep.complete,
+    condition="flagged incomplete",
+    note="10-10-10-10-2: a third hidden layer is reported, not read as layer 2",
+)
+claim(
+    "relu.fig04.three_layers",
+    kind="check",
+    ours=str(ex_deep.complete),
+    paper=None,
+    holds=ex_deep.complete,
+    condition="complete and exact",
+    note="10-10-10-10-2 extracted whole",
+    gap=(
+        "layers 3 and deeper are not extracted: Algorithm 2 applied again needs "
+        "the signs of layer 2 from layer-3 bends"
+    ),
+)
 
 # %% [markdown]
 # ## What this shows / what differs from the paper
