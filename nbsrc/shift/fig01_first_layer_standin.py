@@ -48,7 +48,8 @@ m = 4  # AlexNet's first-layer stride
 
 # %%
 def peak_frequency(kernels: np.ndarray) -> np.ndarray:
-    """(θ_y, θ_x) of the largest |Ŵ| on an n_fft² grid, folded to θ_y ≥ 0 (Ŵ(−ω) = conj Ŵ(ω))."""
+    """(θ_y, θ_x) of the largest |Ŵ| on an n_fft² grid, folded to θ_y ≥ 0
+    (Ŵ(−ω) = conj Ŵ(ω))."""
     power = np.abs(np.fft.fft2(kernels, s=(n_fft, n_fft))) ** 2
     ky, kx = np.unravel_index(power.reshape(len(kernels), -1).argmax(1), (n_fft, n_fft))
     w = np.fft.fftfreq(n_fft) * 2 * np.pi
@@ -73,7 +74,8 @@ print(
 )
 print(
     f"share of kernels with γ²(mθ) < 0.05, m = {m}: {np.round(good, 2)} "
-    f"(mean {good.mean():.2f} ± {good.std(ddof=1):.2f}); share of the plane: {(plane < 0.05).mean():.2f}"
+    f"(mean {good.mean():.2f} ± {good.std(ddof=1):.2f}); "
+    f"share of the plane: {(plane < 0.05).mean():.2f}"
 )
 
 
@@ -135,7 +137,10 @@ claim(
     paper=None,
     holds=all(r.converged for r in runs),
     condition="every bank converged",
-    note=f"FastICA on {size}×{size} patches of scikit-image's natural images, {n_kernels} kernels, one bank per seed",
+    note=(
+        f"FastICA on {size}×{size} patches of scikit-image's natural images, "
+        f"{n_kernels} kernels, one bank per seed"
+    ),
 )
 
 # %% [markdown]

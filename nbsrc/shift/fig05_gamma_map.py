@@ -57,7 +57,8 @@ maps = {m: pooling.gamma_sq(m * theta, q) for m in (2, 4)}
 for m, g in maps.items():
     print(
         f"m = {m}: mean {g.mean():.4f}, median {np.median(g):.4f}, "
-        f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, > 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}"
+        f"< 0.05 on {100 * (g < 0.05).mean():.1f} %, "
+        f"> 0.5 on {100 * (g > 0.5).mean():.1f} %, max {g.max():.3f}"
     )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "γ₁(mθ)² over the frequency plane for m = 2 and m = 4 (the paper's Fig. 5): a lattice of dark spots of period 2π/m where all nine pooling phases coincide, light almost everywhere else.", "name": "fig-shift-fig05"}, "image": {"alt": "Two square grey maps over θ_x and θ_y from −π to π: a regular lattice of dark diamonds, 2 by 2 periods on the left (m = 2) and 4 by 4 on the right (m = 4), on a white background."}}
@@ -177,7 +178,10 @@ claim(
     ),
     condition="mean ± 2 sd within [0.85, 1.15]",
     n=narrow_seeds,
-    note="mean over cells with γ² ≥ 0.009 of E[P̃²] / γ²(mθ), ideal filters of J(θ, π/32), m = 2, white noise",
+    note=(
+        "mean over cells with γ² ≥ 0.009 of E[P̃²] / γ²(mθ), "
+        "ideal filters of J(θ, π/32), m = 2, white noise"
+    ),
 )
 claim(
     "shift.fig05.monte_carlo",

@@ -50,8 +50,8 @@ dev = runtime.resolve_device(device)
 # %%
 x, _ = pooling.natural_crops(size, per_image, 1, rng)
 print(
-    f"data: {len(x)} random {size}×{size} grey crops, {per_image} from each of scikit-image's "
-    f"{', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
+    f"data: {len(x)} random {size}×{size} grey crops, {per_image} from each of "
+    f"scikit-image's {', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
 )
 studies = {J: pooling.dtcwpt_shift_study(x, None, J, batch, dev) for J in (2, 3)}
 gammas = {J: pooling.gamma_sq(2 ** (J - 1) * s.theta) for J, s in studies.items()}
@@ -62,7 +62,8 @@ for mask in masks.values():
 
 # %%
 def r_gamma(J, idx=slice(None)):
-    """Pearson r of ρ̃² (mean over the crops `idx`) and γ²(m θ) over the band-pass filters."""
+    """Pearson r of ρ̃² (mean over the crops `idx`) and γ²(m θ) over the band-pass
+    filters."""
     return stats.pearsonr(
         studies[J].rho_sq_each[idx].mean(0)[masks[J]], gammas[J][masks[J]]
     ).statistic
@@ -76,9 +77,10 @@ ci = {
 for J, s in studies.items():
     r = s.rho_sq[masks[J]]
     print(
-        f"J = {J}: {r.size} filters, mean ρ̃² {r.mean():.3f}, median {np.median(r):.3f}, max {r.max():.3f}; "
-        f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, 95% bootstrap interval over the crops "
-        f"[{ci[J][0]:.3f}, {ci[J][1]:.3f}]"
+        f"J = {J}: {r.size} filters, mean ρ̃² {r.mean():.3f}, "
+        f"median {np.median(r):.3f}, max {r.max():.3f}; "
+        f"Pearson r(ρ̃², γ²(m θ)) = {corr[J]:.3f}, "
+        f"95% bootstrap interval over the crops [{ci[J][0]:.3f}, {ci[J][1]:.3f}]"
     )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The gap between max pooling and the modulus per DT-CWPT filter (the paper's Fig. 8): top, our measured ρ̃² on natural-image crops, J = 2 and 3; bottom, Thm 3.11's γ²(m_J θ) at the same cells (grey scale 0–0.12: at the cell centres γ² stays small). Dark cells coincide.", "name": "fig-shift-fig08"}, "image": {"alt": "Four grey maps of the frequency plane divided into cells, 8 by 8 for J = 2 on the left and 16 by 16 for J = 3 on the right; the measured maps on top and the theoretical ones below have their dark cells in the same places."}}
@@ -106,7 +108,8 @@ for row, (values, name, top) in enumerate(rows):
 plt.show()
 
 # %%
-# the paper's three darkest J = 2 cells (θ_y, θ_x) = (7π/8, −π/8), (7π/8, −7π/8), (π/8, −7π/8): ↘ filters
+# the paper's three darkest J = 2 cells (θ_y, θ_x) = (7π/8, −π/8), (7π/8, −7π/8),
+# (π/8, −7π/8): ↘ filters
 paper_dark = {(1, 3, 0), (1, 3, 3), (1, 0, 3)}
 rho2 = np.where(masks[2], studies[2].rho_sq, -np.inf)
 top3 = {
@@ -128,8 +131,10 @@ m3 = masks[3]
 alt_corr = stats.pearsonr(shifted.rho_sq[m3], gammas[3][m3])
 change = np.abs(shifted.rho_sq - studies[3].rho_sq)[m3]
 print(
-    f"J = 3, RMax offset {wcnn_offset} px: median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
-    f"r(ρ̃², γ²) {corr[3]:.2f} → {alt_corr.statistic:.2f}, largest cell change {change.max():.2f}"
+    f"J = 3, RMax offset {wcnn_offset} px: "
+    f"median ρ̃² {medians[3]:.3f} → {np.median(shifted.rho_sq[m3]):.3f}, "
+    f"r(ρ̃², γ²) {corr[3]:.2f} → {alt_corr.statistic:.2f}, "
+    f"largest cell change {change.max():.2f}"
 )
 # %% [markdown]
 # The aligned version is the one the paper's analysis describes: Fig. 7 draws both branches from the
@@ -148,7 +153,10 @@ for J in (2, 3):
         paper=None,
         holds=ci[J][0] > 0.5,
         condition="95% bootstrap interval above 0.5 (a strong correlation)",
-        note=f"Pearson r of ρ̃² and Thm 3.11's γ²(m θ), {masks[J].sum()} band-pass filters: Fig. 8 follows Fig. 5",
+        note=(
+            f"Pearson r of ρ̃² and Thm 3.11's γ²(m θ), {masks[J].sum()} band-pass "
+            "filters: Fig. 8 follows Fig. 5"
+        ),
         fmt=".2f",
     )
 claim(

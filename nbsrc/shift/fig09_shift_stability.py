@@ -53,8 +53,9 @@ dev = runtime.resolve_device(device)
 # %%
 x, x_shifted = pooling.natural_crops(size, per_image, shift_px, rng)
 print(
-    f"data: {len(x)} pairs of random {size}×{size} grey crops shifted by {shift_px} px along x, {per_image} from each "
-    f"of scikit-image's {', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
+    f"data: {len(x)} pairs of random {size}×{size} grey crops shifted by {shift_px} px "
+    f"along x, {per_image} from each of scikit-image's "
+    f"{', '.join(data.NATURAL_IMAGES)} (substitute for ImageNet val)"
 )
 studies = {J: pooling.dtcwpt_shift_study(x, x_shifted, J, batch, dev) for J in (2, 3)}
 masks = {J: np.ones(s.rho_sq.shape, bool) for J, s in studies.items()}
@@ -94,12 +95,12 @@ plt.show()
 
 # %%
 def ratios(J, idx=slice(None)):
-    """Mean ρ̃^max / mean ρ̃^mod, ρ̃^max on the θ_x ≈ 0 column / elsewhere, and Pearson r of ρ̃² and
-    ρ̃^max off that column, over the band-pass filters, from the crops `idx`."""
+    """Mean ρ̃^max / mean ρ̃^mod, ρ̃^max on the θ_x ≈ 0 column / elsewhere, and Pearson
+    r of ρ̃² and ρ̃^max off that column, over the band-pass filters, from the crops
+    `idx`."""
     s, m, col = studies[J], masks[J], np.zeros_like(masks[J])
-    col[:, :, 0] = (
-        True  # θ_x = ±π/2^{J+1}: filters oriented horizontally, low-pass along x
-    )
+    # θ_x = ±π/2^{J+1}: filters oriented horizontally, low-pass along x
+    col[:, :, 0] = True
     rmax, rmod, rsq = (
         v[idx].mean(0) for v in (s.rho_max_each, s.rho_mod_each, s.rho_sq_each)
     )
@@ -126,9 +127,10 @@ for J, s in studies.items():
     )
     ci[J] = boot
     print(
-        f"J = {J}: mean ρ̃^max {summary[J]['max_mean']:.3f}, mean ρ̃^mod {summary[J]['mod_mean']:.3f}, "
-        f"max ρ̃^mod {summary[J]['mod_max']:.3f} (Thm 2.9 bound {bound[J]:.3f}); largest ρ̃^max at "
-        f"θ = {s.theta[summary[J]['argmax']]}"
+        f"J = {J}: mean ρ̃^max {summary[J]['max_mean']:.3f}, "
+        f"mean ρ̃^mod {summary[J]['mod_mean']:.3f}, "
+        f"max ρ̃^mod {summary[J]['mod_max']:.3f} (Thm 2.9 bound {bound[J]:.3f}); "
+        f"largest ρ̃^max at θ = {s.theta[summary[J]['argmax']]}"
     )
     for k, name in (
         ("ratio", "ρ̃^max / ρ̃^mod"),
@@ -136,7 +138,8 @@ for J, s in studies.items():
         ("corr", "r(ρ̃², ρ̃^max)"),
     ):
         print(
-            f"    {name}: {summary[J][k]:.3f}, 95% bootstrap interval [{boot[k][0]:.3f}, {boot[k][1]:.3f}]"
+            f"    {name}: {summary[J][k]:.3f}, "
+            f"95% bootstrap interval [{boot[k][0]:.3f}, {boot[k][1]:.3f}]"
         )
 
 # %% [markdown]
@@ -171,8 +174,10 @@ for J, s in half.items():
         bound=float(pooling.alpha(np.pi / 2 ** (J - 1) * np.array([0.0, subpixel]))),
     )
     print(
-        f"J = {J}, u = (0, {subpixel}), {len(xh)} crops: max ρ̃^mod {sub[J]['mod_max']:.3f} inside the band "
-        f"(bound {sub[J]['bound']:.3f}), mean {sub[J]['edge']:.3f} on the ±π column; mean ρ̃^max / ρ̃^mod {sub[J]['ratio']:.2f}"
+        f"J = {J}, u = (0, {subpixel}), {len(xh)} crops: "
+        f"max ρ̃^mod {sub[J]['mod_max']:.3f} inside the band "
+        f"(bound {sub[J]['bound']:.3f}), mean {sub[J]['edge']:.3f} on the ±π column; "
+        f"mean ρ̃^max / ρ̃^mod {sub[J]['ratio']:.2f}"
     )
 
 # %% [markdown]
@@ -192,8 +197,10 @@ noise = {
 }
 for J in (2, 3):
     print(
-        f"J = {J}: mean ρ̃^mod on white noise {noise[J].rho_mod[masks[J]].mean():.3f}, on the images "
-        f"{summary[J]['mod_mean']:.3f}; squared means {np.mean(noise[J].rho_mod[masks[J]] ** 2):.3f} / "
+        f"J = {J}: mean ρ̃^mod on white noise "
+        f"{noise[J].rho_mod[masks[J]].mean():.3f}, "
+        f"on the images {summary[J]['mod_mean']:.3f}; "
+        f"squared means {np.mean(noise[J].rho_mod[masks[J]] ** 2):.3f} / "
         f"{np.mean(studies[J].rho_mod[masks[J]] ** 2):.3f}"
     )
 
@@ -227,7 +234,10 @@ for J, sm in summary.items():
         paper=None,
         holds=lo_hi["band"][1] < 1,
         condition="95% bootstrap interval below 1",
-        note=f"mean ρ̃^max on the θ_x ≈ 0 column / elsewhere, J = {J}: Fig. 9a's light band",
+        note=(
+            f"mean ρ̃^max on the θ_x ≈ 0 column / elsewhere, J = {J}: "
+            "Fig. 9a's light band"
+        ),
         fmt=".2f",
     )
     claim(
@@ -237,7 +247,10 @@ for J, sm in summary.items():
         paper=None,
         holds=lo_hi["corr"][0] > 0.5,
         condition="95% bootstrap interval above 0.5 (a strong correlation)",
-        note=f"Pearson r of ρ̃² and ρ̃^max off the θ_x ≈ 0 column, J = {J}: Fig. 9a follows Fig. 8",
+        note=(
+            f"Pearson r of ρ̃² and ρ̃^max off the θ_x ≈ 0 column, J = {J}: "
+            "Fig. 9a follows Fig. 8"
+        ),
         fmt=".2f",
     )
 for J, sb in sub.items():
@@ -271,8 +284,11 @@ for J in (2, 3):
         holds=0.05 <= level <= 0.2,
         condition="in [0.05, 0.2]",
         note=f"mean ρ̃^mod over the band-pass filters, J = {J}",
-        gap="white noise gives the same level, so the substitute images are not the cause; the paper's "
-        "normalisation or display of Fig. 9b is not recoverable from the text",
+        gap=(
+            "white noise gives the same level, so the substitute images are not the "
+            "cause; the paper's normalisation or display of Fig. 9b is not recoverable "
+            "from the text"
+        ),
         fmt=".3f",
     )
 arg = summary[2]["argmax"]
@@ -283,7 +299,10 @@ claim(
     paper="(0, 3) ↘",
     holds=tuple(int(i) for i in arg) == (1, 0, 3),
     condition="equal",
-    note="cell (k_y, k_x) of the largest ρ̃^max, J = 2: (θ_y, θ_x) = (π/8, −7π/8) in the paper",
+    note=(
+        "cell (k_y, k_x) of the largest ρ̃^max, J = 2: "
+        "(θ_y, θ_x) = (π/8, −7π/8) in the paper"
+    ),
 )
 
 # %% [markdown]

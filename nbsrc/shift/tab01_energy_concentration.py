@@ -54,8 +54,9 @@ for J, paper in ((2, "0.98 / 0.00"), (3, "0.95 / 0.02")):
 
 # %% tags=["nbval-check-output"]
 gap_j3 = (
-    "our mean rounds to 0.94, not 0.95; it is stable under the frequency grid (128², 256², 512²) and with the "
-    "low-pass filters included; the paper's window search or filter set is not recoverable from the text"
+    "our mean rounds to 0.94, not 0.95; it is stable under the frequency grid "
+    "(128², 256², 512²) and with the low-pass filters included; the paper's window "
+    "search or filter set is not recoverable from the text"
 )
 for J, (pm, ps) in ((2, (0.98, 0.00)), (3, (0.95, 0.02))):
     r = rows[J]
