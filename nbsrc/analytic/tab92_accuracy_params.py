@@ -110,7 +110,7 @@ print(
 )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Test accuracy against learnable parameters at convergence (the paper's Table 9.2 as a plot): each seed as a faint dot, mean with its 95% interval as a bar, one colour per network, one panel per data set.", "name": "fig-analytic-tab92"}, "image": {"alt": "Two scatter plots on a logarithmic parameter axis; the analytic-layer network sits at the left with accuracy close to the plain CNNs on the right."}}
-fig, axes = plt.subplots(1, len(splits), figsize=(11, 4))
+fig, axes = plotting.subplots(len(splits), 1, aspect=0.5, sharex=True)
 for ax, ds in zip(axes, splits):
     for i, name in enumerate(settings):
         m = stats.summarize(acc[ds, name])
@@ -128,11 +128,11 @@ for ax, ds in zip(axes, splits):
         )
     ax.set(
         xscale="log",
-        xlabel="learnable parameters",
         ylabel="test accuracy (%)",
         title=f"{ds}: {n_train} training images, at convergence",
     )
-axes[0].legend(fontsize=7)
+axes[-1].set_xlabel("learnable parameters")
+axes[0].legend(ncol=2, loc="lower right")
 plt.show()
 
 # %% [markdown]
