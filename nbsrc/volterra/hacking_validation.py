@@ -195,14 +195,14 @@ plt.show()
 # over 10 seeds, so we claim $|b - P_0| \le 3 \times 10^{-4}$. The printed ratio
 # $|b - P_0 - \operatorname{tr}(P_2)/L| / \sqrt{M} \approx 1$ shows that at the stop nearly all the
 # remaining error is in the bias (a mean square is at least its squared mean).
-# (iii) Kernel: the stop rule lets the training end at MSE $\approx 10^{-8}$, and a kernel error
-# $e$ costs $\|e\|^2/L$ of MSE (unit-norm signals of length $L = 512$), so the recipe only
-# guarantees $\|e\| \lesssim \sqrt{L \cdot 10^{-8}} = 2.3 \times 10^{-3}$. For the two-layer
-# network $\|P_1\| = \|g \circledast h\|/4 \approx 0.25$, i.e. about 1% — we claim 3%, three
-# times that guarantee. For the three-layer network $\|P_1\|$ is about four
-# times smaller ($\sigma'(u) \approx 0.23$ instead of $\tfrac14$, times $\|f\circledast g\circledast h\| \approx 1$
-# over $\|g\circledast h\|$ — it varies a lot between draws), so the same absolute error is a relative 4%
-# for a typical draw; we claim 10%. (iv) The least-squares fit of the same affine model has no
+# (iii) Kernel: the stop rule ends the training at batch MSE $< \mathrm{tol} = 10^{-8}$, and a
+# kernel error $e$ costs $\|e\|^2/L$ of MSE (unit-norm signals of length $L = 512$), so the
+# recipe guarantees $\|e\| \lesssim \sqrt{L \cdot \mathrm{tol}} = 2.3 \times 10^{-3}$ for every
+# draw and both networks. Relative to $\|P_1\|$ this allowance varies a lot between draws (about
+# 1% for the two-layer network, 2–10% for the three-layer one, whose $P_1$ is smaller), so we
+# state it in its own unit: for every draw $\|w - P_1\| / \sqrt{L \cdot \mathrm{tol}} \le 1$.
+# Rerun with `n_seeds = 300` (draws 0–299): the largest ratio was 0.96, the median 0.4.
+# (iv) The least-squares fit of the same affine model has no
 # optimiser noise: its error is the bias of the cubic Taylor term,
 # $3|a_3/a_1| \operatorname{Var}(h*x) = 3 \cdot \tfrac1{12} \cdot \tfrac1L = 1/(4L) = 4.9 \times 10^{-4}$
 # for the two-layer network, which it must match to 10%.
@@ -211,7 +211,10 @@ plt.show()
 two = [r for r in runs if r["net"] == "two-layer"]
 three = [r for r in runs if r["net"] == "three-layer"]
 bias_error = float(np.median([r["err0"] for r in runs]))
-rel_two, rel_three = max(r["rel1"] for r in two), max(r["rel1"] for r in three)
+allowance = (signal_length * tol) ** 0.5  # what the stop rule guarantees for ||w - P1||
+rel_two, rel_three = (
+    max(r["rel1"] * r["norm1"] / allowance for r in net) for net in (two, three)
+)
 lsq_dev = max(abs(r["lsq_rel1"] * 4 * signal_length - 1) for r in two)
 print(
     "max |b - P0 - tr(P2)/L| / sqrt(M): "
@@ -249,20 +252,22 @@ claim(
     kind="check",
     ours=rel_two,
     paper=None,
-    holds=rel_two <= 0.03,
-    condition="≤ 3%",
-    fmt=".0%",
-    note=f"max relative error of the inferred P1, two-layer net, {len(two)} draws",
+    holds=rel_two <= 1,
+    condition="≤ 1",
+    fmt=".2f",
+    note="max over draws of ||w - P1|| / sqrt(L tol), the stop rule's guarantee, "
+    f"two-layer net, {len(two)} draws",
 )
 claim(
     "volterra.hacking_validation.kernel_three_layer",
     kind="check",
     ours=rel_three,
     paper=None,
-    holds=rel_three <= 0.1,
-    condition="≤ 10%",
-    fmt=".0%",
-    note=f"max relative error of the inferred P1, three-layer net, {len(three)} draws",
+    holds=rel_three <= 1,
+    condition="≤ 1",
+    fmt=".2f",
+    note="max over draws of ||w - P1|| / sqrt(L tol), the stop rule's guarantee, "
+    f"three-layer net, {len(three)} draws",
 )
 claim(
     "volterra.hacking_validation.lstsq_bias",
