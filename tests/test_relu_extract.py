@@ -168,4 +168,4 @@ def test_bad_arguments_raise_value_error():
     with pytest.raises(ValueError, match="n_in"):
         Oracle(lambda x: x, 0)
     with pytest.raises(ValueError, match="layers"):
-        extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=3)
+        extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=4)

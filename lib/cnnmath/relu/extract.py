@@ -10,6 +10,8 @@ reads weights. The stages, one module each:
 - :mod:`cnnmath.relu.layer1` — Algorithm 1, the first layer;
 - :mod:`cnnmath.relu.layer2` — Algorithm 2 for the second layer (following bent boundaries; the
   neuron model in :mod:`cnnmath.relu.neuron`, the weight reading in :mod:`cnnmath.relu.crossings`);
+- :mod:`cnnmath.relu.layer3` — Algorithm 2 once more for a third hidden layer (on the features of
+  the known layers 1 and 2; it also gives the signs of layer 2);
 - :mod:`cnnmath.relu.output` — signs and the output layer by least squares;
 - :func:`extract` (here) — all of it, with the architecture read off on the way, and an honest
   verdict: :attr:`Extraction.complete` is True only when every neuron found was completed and the
@@ -33,6 +35,14 @@ import numpy as np
 
 from cnnmath.relu.layer1 import FirstLayer, deeper_points, first_layer
 from cnnmath.relu.layer2 import fill_from_slope, second_layer
+from cnnmath.relu.layer3 import (
+    KnownLayers,
+    Layer3Neuron,
+    layer2_signs,
+    on_boundary3,
+    seek_weight,
+    third_layer,
+)
 from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.nets import ReLUNet
 from cnnmath.relu.neuron import Layer2Neuron, on_boundary
@@ -61,7 +71,7 @@ class Extraction:
     neurons : list of Layer2Neuron
         Accepted layer-2 neurons; incomplete ones have ``complete == False`` and a ``status``.
     architecture : tuple of int
-        Inferred ``(n_in, n_1[, n_2], n_out)``; ``n_2`` counts complete neurons only.
+        Inferred ``(n_in, n_1[, n_2[, n_3]], n_out)``; ``n_2``, ``n_3`` count complete neurons only.
     n_unexplained : int
         Boundary points explained by no recovered neuron (evidence of deeper layers or of neurons
         that could not be completed).
@@ -79,6 +89,8 @@ class Extraction:
         True only when nothing below went wrong.
     problems : list of str
         One line per reason the extraction is not complete (layer, how many neurons, why).
+    neurons3 : list of Layer3Neuron
+        Accepted layer-3 neurons (three hidden layers); incomplete ones have ``complete == False``.
     """
 
     net: ReLUNet | None
@@ -91,6 +103,7 @@ class Extraction:
     output_residual: float = float("nan")
     complete: bool = False
     problems: list[str] = field(default_factory=list)
+    neurons3: list[Layer3Neuron] = field(default_factory=list)
 
 
 def extract(
@@ -99,21 +112,23 @@ def extract(
     *,
     n_lines: int | None = None,
     radius: float = 10.0,
-    layers: int = 2,
+    layers: int = 3,
     max_points: int | None = None,
     extra_rounds: int = 3,
     out_tol: float = 1e-9,
     progress: bool = False,
 ) -> Extraction:
-    """Reverse-engineer a ReLU network with one or two hidden layers from queries.
+    """Reverse-engineer a ReLU network with one, two or three hidden layers from queries.
 
     Algorithm 1 gives layer 1. If every boundary point lies on a layer-1 hyperplane the network
     has one hidden layer; otherwise (and if ``layers ≥ 2``) Algorithm 2 gives layer 2, the bends
     give the layer-1 signs, and :func:`~cnnmath.relu.output.final_layer` the rest. Boundaries
-    that bend where no layer-2 neuron can (a third hidden layer) are rejected and reported in
-    ``problems`` (a ``layer 3`` line); a deeper boundary whose layer-2 inputs do not switch where it
-    was followed looks like a layer-2 neuron there and may be counted in ``architecture``, but the
-    outputs then stay unexplained and the result is flagged incomplete. A
+    that bend where no layer-2 neuron can are rejected as layer-2 neurons; when the layer-2
+    network does not explain the outputs (and ``layers = 3``), Algorithm 2 runs once more on the
+    features of the known layers (:func:`~cnnmath.relu.layer3.third_layer`), which also gives the
+    signs of layer 2, and :func:`~cnnmath.relu.output.final_layer` fits the output on layer 3.
+    Whatever stays unexplained (a neuron not completed, a fourth layer) is reported in
+    ``problems`` and the result is flagged incomplete. A
     :class:`~cnnmath.relu.oracle.QueryBudgetExceeded` of the oracle stops the run with the partial
     result, flagged.
 
@@ -125,9 +140,9 @@ def extract(
         Lines for Algorithm 1; default ``8 + 2·⌈log₂ n_in⌉``.
     radius : float
         Half-length of the lines (input scale).
-    layers : {1, 2}
-        Stop after layer 1 (``1``: only the first layer and, for one hidden layer, the output) or
-        go on (``2``).
+    layers : {1, 2, 3}
+        The deepest hidden layer sought (``1``: only the first layer and, for one hidden layer, the
+        output).
     max_points : int, optional
         Cap on the ``P_2`` points used by Algorithm 2 in its first round.
     extra_rounds : int
@@ -147,8 +162,8 @@ def extract(
     >>> ex.architecture, ex.complete
     ((4, 6, 2), True)
     """
-    if layers not in (1, 2):
-        raise ValueError(f"layers must be 1 or 2, got {layers!r}")
+    if layers not in (1, 2, 3):
+        raise ValueError(f"layers must be 1, 2 or 3, got {layers!r}")
     if radius <= 0:
         raise ValueError(f"radius must be > 0, got {radius!r}")
     if n_lines is not None and n_lines < 1:
@@ -246,12 +261,16 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         if done and len(done) == len(neurons) and res <= out_tol and not unexplained:
             break
     ex.architecture = (oracle.n_in, len(b1), sum(z.complete for z in neurons), n_out)
+    ex.n_rejected = len(rejected)
+    if res > out_tol and layers == 3 and any(z.complete for z in neurons):
+        starts = unexplained + [z.p1 for z in neurons + rejected if not z.complete or z.status]
+        _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds, out_tol, say)
+        return
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
     if unexplained:
         ex.problems.append(f"layer 2: {len(unexplained)} boundary points lie on no recovered neuron"
                            " (a neuron that could not be completed, or a deeper layer)")
-    ex.n_rejected = len(rejected)
     if rejected and ex.problems:  # when the rest is explained, a rejected boundary was a misread
         ex.problems.append(f"layer 3: {len(rejected)} boundaries bend where no layer-2 neuron can"
                            " (off the layer-2 prediction near a crossing, or not where predicted far"
@@ -394,10 +413,8 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
     done = [z for z in neurons if z.complete]
     if not done:
         return None, float("inf")
-    sigma = resolve_signs(first, neurons)
-    w1s, b1s = sigma[:, None] * first.weights, sigma * first.biases
-    v = np.array([z.m for z in done])
-    c = np.array([-z.m @ np.maximum(w1s @ z.p1 + b1s, 0.0) for z in done])
+    known = _known_layers(first, neurons)
+    w1s, b1s, v, c = known.w1, known.b1, known.v, known.c
     hidden = lambda x: np.maximum(x @ w1s.T + b1s, 0.0) @ v.T + c  # noqa: E731
     # each û_z must take both signs by a wide margin in the fit, or P_z and Q_z are confounded:
     # from a pool of points (zero queries) take, per neuron, the three deepest on its rarer side
@@ -421,3 +438,110 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
     except ValueError:  # the signs of layer 2 are not determined: no network is returned
         return None, float("inf")
     return ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d)), res
+
+
+def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers:
+    """Layer 1 with its signs (:func:`resolve_signs`) and the complete layer-2 neurons as
+    ``û_z = m_z · ReLU(h) + c_z`` with ``c_z = −m_z · ReLU(h(p1))`` (``û_z(p1) = 0``)."""
+    done = [z for z in neurons if z.complete]
+    sigma = resolve_signs(first, neurons)
+    w1s, b1s = sigma[:, None] * first.weights, sigma * first.biases
+    v = np.array([z.m for z in done])
+    c = np.array([-z.m @ np.maximum(w1s @ z.p1 + b1s, 0.0) for z in done])
+    return KnownLayers(w1s, b1s, v, c)
+
+
+def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator, first: FirstLayer,
+          neurons: list[Layer2Neuron], starts: list[np.ndarray], n_lines: int, radius: float,
+          extra_rounds: int, out_tol: float, say) -> None:
+    """Layer 3 of :func:`extract`: :func:`third_layer` on the points no known layer explains (and
+    on fresh lines), the layer-2 signs from its fits (:func:`layer2_signs`), then the output layer.
+
+    An incomplete layer-2 candidate whose starting point lies on an accepted layer-3 neuron was a
+    layer-3 boundary followed as a layer-2 one: it is dropped; other incomplete candidates stay
+    in ``problems``."""
+    q0 = oracle.n_queries
+    known = _known_layers(first, neurons)
+    k2 = len(known.c)
+    neurons3: list[Layer3Neuron] = []
+    ex.neurons3 = neurons3
+    res = float("inf")
+    points = starts
+    sigma = np.zeros(k2)
+    for round_ in range(extra_rounds + 1):
+        if round_:
+            points = [p for p in deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
+                      if known.distance(p) > 1e-8 * (1 + np.linalg.norm(p))]
+        unexplained = third_layer(g, known, points, rng, radius=radius, neurons=neurons3)[1]
+        ex.n_unexplained = len(unexplained)
+        sigma, clash = layer2_signs(neurons3, k2)
+        for y in neurons3:
+            if not y.complete and not y.fill(sigma):
+                for j in np.flatnonzero(~np.isfinite(y.theta[:k2])):
+                    seek_weight(g, known, y, int(j), rng, radius=radius)
+                y.status = "" if y.complete else y.status
+        # a boundary first followed from a stretch that did not cross every B_z may be found
+        # again, complete: the partial copy is dropped
+        neurons3[:] = [y for y in neurons3 if y.complete or not any(
+            on_boundary3(known, c, y.points[0]) for c in neurons3 if c.complete)]
+        ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
+        if ex.net is not None:
+            res = max(res, _validate(oracle, ex.net, rng, radius))
+        ex.output_residual = res
+        ex.queries["layer3"] = oracle.n_queries - q0
+        done = [y for y in neurons3 if y.complete]
+        say(f"layer 3, round {round_}: {len(done)} complete neurons of {len(neurons3)}, residual {res:.1e}")
+        if done and len(done) == len(neurons3) and res <= out_tol or not neurons3:
+            break
+    n1 = len(first.biases)
+    ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3), ex.architecture[-1])
+    todo2 = [z for z in neurons if not z.complete
+             and not any(on_boundary3(known, y, z.p1) for y in neurons3 if y.complete)]
+    if todo2:
+        ex.problems.append(f"layer 2: {len(todo2)} boundaries followed as layer-2 neurons were neither"
+                           " completed nor found on a layer-3 neuron")
+    todo3 = [y for y in neurons3 if not y.complete]
+    if todo3:
+        reasons = sorted({y.status or "a layer-2 boundary it depends on was never crossed" for y in todo3})
+        ex.problems.append(f"layer 3: {len(todo3)} neurons incomplete: " + "; ".join(reasons))
+    if clash:
+        ex.problems.append(f"layer 3: the signs of {clash} layer-2 neurons disagree between layer-3 neurons")
+    if not any(y.complete for y in neurons3):
+        ex.problems.append("layer 3: no complete neuron, so no network could be assembled")
+    elif res > out_tol:
+        ex.problems.append(f"output: the recovered layers leave a relative residual {res:.1e} > {out_tol:g}"
+                           " (neurons missing, or a fourth layer that is not extracted)")
+
+
+def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray,
+               rng: np.random.Generator, radius: float) -> tuple[ReLUNet | None, float]:
+    """The output layer on the complete layer-3 neurons (:func:`final_layer`): with
+    ``v̂_t = Σ_z 2Q_tz ReLU(σ_z û_z) + c_t`` the features are ``[ReLU(σ û), 1]``. None when a needed
+    layer-2 sign is unknown or the signs of layer 3 are not determined."""
+    done = [y for y in neurons3 if y.complete]
+    k = len(known.c)
+    if not done:
+        return None, float("inf")
+    q = np.array([y.theta[:k] for y in done])
+    if np.any((sigma == 0) & np.any(q != 0, axis=0)):
+        return None, float("inf")
+    c3 = np.array([y.theta[-1] for y in done])
+    w2s, b2s = sigma[:, None] * known.v, sigma * known.c
+    act2 = lambda x: np.maximum(np.maximum(x @ known.w1.T + known.b1, 0.0) @ w2s.T + b2s, 0.0)  # noqa: E731
+    hidden = lambda x: act2(x) @ (2 * q).T + c3  # noqa: E731
+    features = lambda x: np.column_stack([act2(x), np.ones(len(x))])  # noqa: E731
+    coords = np.column_stack([2 * q, c3])
+    pool = radius / 3 * rng.normal(size=(20_000, oracle.n_in))
+    u = hidden(pool)
+    rare = np.where((u > 0).mean(axis=0) < 0.5, 1.0, -1.0)
+    straddle = [pool[np.argsort(-(u * rare), axis=0)[:3].ravel()]]
+    for y in done:
+        for p in y.points[:: max(1, len(y.points) // 4)][:4]:
+            grad = y.gradient(known, p)
+            straddle += [p + s * 0.05 * grad / np.linalg.norm(grad) for s in (-1.0, 1.0)]
+    try:
+        signs, a, d, res = final_layer(oracle, hidden, features, coords, np.vstack(straddle), rng,
+                                       scale=radius / 3)
+    except ValueError:
+        return None, float("inf")
+    return (ReLUNet((known.w1, w2s, signs[:, None] * 2 * q, a), (known.b1, b2s, signs * c3, d)), res)

@@ -111,9 +111,11 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     are bisected to a predicted point of ``B_z`` (no queries); along the local normal there a kink must sit at the
     prediction (7 queries each). Every kink found there is an exact point of ``B_z`` far from the
     walk and joins ``z.path`` (the spread that makes :func:`refit` well conditioned). The test stops
-    after ``n_points`` hits and fails after ``2 + hits/4`` misses: a spurious neuron or a deeper
-    boundary (which bends at layer-2 boundaries too) misses at once; an occasional miss is a kink
-    of a neuron with a small output weight hidden next to a larger one.
+    after ``n_points`` hits and fails after ``2 + hits/4`` misses (a kink off the prediction) or
+    ``4 + hits`` blanks (no kink in the window): a spurious neuron or a deeper boundary (which
+    bends at layer-2 boundaries too) misses or is absent at once; an occasional miss is a kink of a
+    neuron with a small output weight hidden next to a larger one, an occasional blank one hidden
+    where every neuron downstream is inactive.
     """
     n = w1.shape[1]
     x = np.concatenate([s * rng.normal(size=(max(2000, 40 * n_points), n)) for s in (radius / 3, radius)])
@@ -127,9 +129,9 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
         below = z.values(mid, w1, b1)[0] < 0
         a = np.where(below[:, None], mid, a)
         b = np.where(below[:, None], b, mid)
-    passed = failed = 0
+    passed = failed = blank = 0
     for y in (a + b) / 2:
-        if passed >= n_points or failed >= 2 + passed // 4:
+        if passed >= n_points or failed >= 2 + passed // 4 or blank >= 4 + passed:
             break
         _, grad, _ = z.value(y, w1, b1)
         room = np.min(np.abs(w1 @ y + b1))
@@ -138,13 +140,13 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
         unit = grad / np.linalg.norm(grad)
         s = kink_at(g, y, unit, min(room, 0.1) / 2)
         if np.isnan(s):
-            continue
-        if abs(s) > tol:
+            blank += 1
+        elif abs(s) > tol:
             failed += 1
         else:
             passed += 1
             z.path.append(y + s * unit)
-    return failed < 2 + passed // 4
+    return failed < 2 + passed // 4 and blank < 4 + passed
 
 
 test_far.__test__ = False  # not a pytest test

@@ -1,0 +1,630 @@
+"""Algorithm 2 of Rolnick & Kording (ICML 2020) applied once more: the third hidden layer.
+
+Once layers 1 and 2 are known (layer 1 with its signs, layer 2 up to a non-zero factor ``κ_z`` per
+neuron: ``û_z = κ_z u_z``, :class:`KnownLayers`), every layer-1 and layer-2 boundary is known with
+no query, and a layer-3 neuron ``t`` is a linear combination of known functions::
+
+    v_t(x) = Σ_z W_tz ReLU(û_z/κ_z) + c_t = Σ_z (P_z û_z(x) + Q_z |û_z(x)|) + c_t,
+
+``P_z = W_tz/(2κ_z)``, ``Q_z = W_tz/(2|κ_z|)`` (``ReLU(u) = (u + |u|)/2``). So every exact point of
+its boundary ``B_t`` gives one homogeneous linear equation in ``θ = (Q, P, c)`` on the features
+``G(x) = [|û(x)|, û(x), 1]`` (:meth:`KnownLayers.features`), and ``θ`` is the null vector of the
+stacked equations once the points have seen every ``û_z`` on both sides (:func:`fit_neuron`).
+The layer-2 signs come out of the same fit: ``P_z = sign(κ_z) Q_z`` (the layer-2 analogue of
+Theorem 3's signs), and ``|P_z| = |Q_z|`` is a check no other kind of boundary passes.
+
+The points are gathered by following ``B_t`` (:func:`trace_neuron`): inside one region of the
+known layers ``B_t`` is a hyperplane (sampled exactly with ``kink_near``); the walk heads for a
+layer-2 boundary ``B_z`` not yet crossed, steps over the first known boundary on its way, and finds
+``B_t`` again on the far side, where the new plane must pass through the crossing point (``B_t`` is
+continuous), which tells ``B_t`` from any other boundary there. A fitted neuron must then be a
+boundary far away too (:func:`test_far3`, the layer-3 ``TestHyperplane``). :func:`third_layer`
+runs it over a set of boundary points that no known layer explains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cnnmath.relu.hyperplanes import gradient_jump
+from cnnmath.relu.linesearch import kink_near, points_on_line
+from cnnmath.relu.oracle import ScalarView
+
+__all__ = ["KnownLayers", "Layer3Neuron", "fit_neuron", "layer2_signs", "on_boundary3", "seek_weight", "test_far3",
+           "third_layer", "trace_neuron"]
+
+
+@dataclass(frozen=True)
+class KnownLayers:
+    """Layers 1 and 2 as recovered: ``h = w1 x + b1`` (signs resolved), ``û = v ReLU(h) + c``.
+
+    ``û_z`` is the layer-2 pre-activation up to an unknown non-zero factor ``κ_z`` (any sign).
+    """
+
+    w1: np.ndarray  # (n_1, n_in)
+    b1: np.ndarray  # (n_1,)
+    v: np.ndarray  # (n_2, n_1)
+    c: np.ndarray  # (n_2,)
+
+    def pre2(self, x: np.ndarray) -> np.ndarray:
+        """``û(x)`` for ``x`` of shape ``(m, n_in)``: ``(m, n_2)``."""
+        return np.maximum(x @ self.w1.T + self.b1, 0.0) @ self.v.T + self.c
+
+    def grad2(self, x: np.ndarray) -> np.ndarray:
+        """``∇û_z(x) = Σ_i v_zi [h_i(x) > 0] w1_i`` at one point: ``(n_2, n_in)``."""
+        return (self.v * (self.w1 @ x + self.b1 > 0)) @ self.w1
+
+    def features(self, x: np.ndarray) -> np.ndarray:
+        """``G(x) = [|û(x)|, û(x), 1]``: ``(m, 2 n_2 + 1)`` (module docstring)."""
+        u = self.pre2(x)
+        return np.column_stack([np.abs(u), u, np.ones(len(u))])
+
+    def pattern(self, x: np.ndarray) -> np.ndarray:
+        """Which side of every layer-1 and layer-2 boundary ``x`` (``(m, n_in)``) is on: ``(m, n_1 + n_2)``."""
+        return np.column_stack([x @ self.w1.T + self.b1 > 0, self.pre2(x) > 0])
+
+    def distance(self, x: np.ndarray) -> float:
+        """Distance from one point to the nearest known boundary, to first order
+        (``|h_i|`` for the unit rows ``w1_i``, ``|û_z|/‖∇û_z‖`` for layer 2)."""
+        g = np.linalg.norm(self.grad2(x), axis=1)
+        d2 = np.abs(self.pre2(x[None, :])[0]) / np.maximum(g, 1e-300)
+        return float(min(np.min(np.abs(self.w1 @ x + self.b1)), np.min(d2, initial=np.inf)))
+
+
+@dataclass(eq=False)
+class Layer3Neuron:
+    """A third-layer neuron: its exact boundary points and, once fitted, ``θ`` on ``G = [|û|, û, 1]``.
+
+    Where ``B_t`` was never seen on both sides of ``B_z``, ``|û_z|`` is ``±û_z`` on all its points:
+    ``Q_z`` is NaN and ``P_z`` holds ``A_z = P_z + Q_z s_z`` (``s_z``, in ``side``, the sign of ``û_z``
+    seen) until :meth:`fill` resolves it with the sign of ``κ_z``.
+
+    Attributes
+    ----------
+    points : list of ndarray      exact points of ``B_t``
+    theta : ndarray or None       ``(Q, P, c)``, unit norm (sign free); None until determined
+    side : ndarray                ``s_z`` for the layer-2 boundaries ``B_t`` was not seen crossing, else 0
+    status : str                  "" while in progress or accepted; else why it was dropped
+    """
+
+    points: list[np.ndarray] = field(default_factory=list)
+    theta: np.ndarray | None = None
+    side: np.ndarray | None = None
+    status: str = ""
+
+    @property
+    def determined(self) -> bool:
+        """Whether the points determine ``θ`` (up to the unknown ``Q_z`` of uncrossed ``B_z``)."""
+        return self.theta is not None
+
+    @property
+    def complete(self) -> bool:
+        """Whether every entry of ``θ`` is known."""
+        return self.theta is not None and bool(np.all(np.isfinite(self.theta)))
+
+    def values(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """``v̂_t(x) = G(x)·θ`` for ``x`` of shape ``(m, n_in)`` (unknown ``Q_z`` read as 0: exact
+        where every uncrossed ``û_z`` has its ``side``)."""
+        return known.features(x) @ np.nan_to_num(self.theta)
+
+    def valid(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """Where :meth:`values` is exact: every uncrossed ``û_z`` has its ``side`` (``(m,)`` bool)."""
+        s = np.sign(known.pre2(x))
+        return np.all((self.side == 0) | (s == self.side), axis=1)
+
+    def gradient(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """``∇v̂_t(x) = Σ_z (P_z + Q_z sign û_z(x)) ∇û_z(x)`` at one point."""
+        k = len(known.c)
+        s = np.where(known.pre2(x[None, :])[0] >= 0, 1.0, -1.0)
+        th = np.nan_to_num(self.theta)
+        return (th[k:2 * k] + th[:k] * s) @ known.grad2(x)
+
+    def signs(self) -> np.ndarray:
+        """``sign κ_z = sign(P_z Q_z)`` where ``B_z`` was crossed, 0 elsewhere."""
+        k = (len(self.theta) - 1) // 2
+        return np.sign(np.nan_to_num(self.theta[:k] * self.theta[k:2 * k]))
+
+    def fill(self, sigma: np.ndarray, rtol: float = 1e-7) -> bool:
+        """Unknown ``Q_z`` from the signs ``σ_z = sign κ_z`` (0 = unknown): seen on its active side
+        (``s_z = σ_z``) ``A_z = 2P_z``, so ``P_z = A_z/2``, ``Q_z = σ_z P_z``; seen only on its
+        inactive side, ``A_z = 0`` and ``W_tz`` is not determined. True when complete."""
+        k = len(sigma)
+        scale = np.nanmax(np.abs(self.theta[:k]))
+        for z in np.flatnonzero(~np.isfinite(self.theta[:k])):
+            a = self.theta[k + z]
+            if sigma[z] != 0 and self.side[z] == sigma[z]:
+                self.theta[k + z] = a / 2
+                self.theta[z] = sigma[z] * a / 2
+                self.side[z] = 0
+            elif sigma[z] != 0 and abs(a) > 1e-6 * scale:
+                self.status = f"B_z of layer-2 neuron {z} seen only on its inactive side, with a slope"
+        return self.complete
+
+
+def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e-7
+               ) -> tuple[np.ndarray | None, np.ndarray, str]:
+    """``θ = (Q, P, c)`` with ``G(p)·θ = 0`` on every exact point ``p`` of ``B_t`` (module docstring).
+
+    The null vector of the column-scaled design by SVD, when it is unique
+    (``σ_{-1} ≤ 10⁻⁶ σ_{-2}``) and ``|P_z| = |Q_z|`` to ``rtol · max|Q|`` on every crossed ``B_z``
+    (the check of the layer-3 form); the ``|û_z|`` column of a ``B_z`` with all points on one side
+    ``s_z`` is left out (``Q_z`` NaN, see :class:`Layer3Neuron`). Returns ``(θ, side, "")`` or
+    ``(None, side, why)``.
+    """
+    pts = np.array(points)
+    u = known.pre2(pts)
+    k = u.shape[1]
+    crossed = np.any(u > 0, axis=0) & np.any(u < 0, axis=0)
+    side = np.where(crossed, 0.0, np.sign(u[0]))
+    cols = np.concatenate([crossed, np.ones(k + 1, dtype=bool)])
+    design = known.features(pts)[:, cols]
+    if len(pts) < design.shape[1] + 2:
+        return None, side, "too few points"
+    scale = np.linalg.norm(design, axis=0) + 1e-300
+    _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
+    if not sv[-1] <= 1e-6 * sv[-2]:
+        return None, side, "the points do not determine a layer-3 neuron"
+    theta = np.full(2 * k + 1, np.nan)
+    theta[cols] = vt[-1] / scale
+    theta /= np.linalg.norm(theta[cols])
+    q, p = theta[:k][crossed], theta[k:2 * k][crossed]
+    if np.max(np.abs(np.abs(p) - np.abs(q)), initial=0.0) > rtol * np.max(np.abs(q), initial=1.0):
+        return None, side, "not of the layer-3 form (|P_z| ≠ |Q_z|)"
+    return theta, side, ""
+
+
+def _region_points(g: ScalarView, known: KnownLayers, p: np.ndarray, normal: np.ndarray,
+                   rng: np.random.Generator, n: int) -> list[np.ndarray]:
+    """``n`` exact points of ``B_t`` in the region of ``p`` (``kink_near`` along ``normal`` at random
+    tangent offsets that stay in the region; no kink verified, no point)."""
+    room = known.distance(p)
+    d = rng.normal(size=(n, len(p)))
+    d -= np.outer(d @ normal, normal)
+    d *= (room * rng.uniform(0.2, 0.6, size=n) / np.linalg.norm(d, axis=1))[:, None]
+    y = p + d
+    same = np.all(known.pattern(y) == known.pattern(p[None, :]), axis=1)
+    y = y[same]
+    if not len(y):
+        return []
+    a = min(room / 8, 1e-2)
+    s = kink_near(g, y, np.broadcast_to(normal, y.shape), a)
+    return list(y[np.isfinite(s)] + s[np.isfinite(s), None] * normal)
+
+
+def _plane(points: list[np.ndarray]) -> tuple[np.ndarray, float, float]:
+    """Least-squares plane ``n·x + b = 0`` (unit ``n``) through points; the max residual."""
+    pts = np.array(points)
+    centre = pts.mean(axis=0)
+    _, _, vt = np.linalg.svd(pts - centre, full_matrices=False)
+    n = vt[-1]
+    res = np.abs((pts - centre) @ n)
+    return n, float(-n @ centre), float(res.max())
+
+
+def _first_switch(known: KnownLayers, x: np.ndarray, u: np.ndarray, length: float
+                  ) -> tuple[float, float, int]:
+    """Steps ``t₁ < t₂`` along ``x + t u`` (``t ≤ length``) where the known pattern first and then
+    next changes (``t₁`` bisected to round-off; ``inf`` if none), and which boundary switches at
+    ``t₁`` (index into :meth:`KnownLayers.pattern`)."""
+    t = np.linspace(0.0, length, 401)
+    pat = known.pattern(x + t[:, None] * u)
+    change = np.flatnonzero(np.any(pat[1:] != pat[:-1], axis=1))
+    if not len(change):
+        return np.inf, np.inf, -1
+    lo, hi = t[change[0]], t[change[0] + 1]
+    ref = pat[change[0]]
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if np.all(known.pattern((x + mid * u)[None, :])[0] == ref):
+            lo = mid
+        else:
+            hi = mid
+    switched = np.flatnonzero(known.pattern((x + hi * u)[None, :])[0] != ref)
+    nxt = t[change[1] + 1] if len(change) > 1 else np.inf
+    return hi, nxt, int(switched[0]) if len(switched) == 1 else -1
+
+
+def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.random.Generator, *,
+                 max_regions: int | None = None, patience: int = 25) -> Layer3Neuron | None:
+    """Follow ``B_t`` from its point ``p`` across regions of the known layers (module docstring).
+
+    At ``p`` the local plane is sampled (``n_in + 3`` exact points); each step heads (inside the
+    current plane) for a near layer-1 or layer-2 boundary whose two sides the points have not
+    both seen (where a layer-1 neuron never switches, the ``û_z`` can be linearly dependent on
+    the points), crosses the first known boundary on the way by a small step and finds ``B_t``
+    there (:func:`_far_side`); every fourth step without a new boundary it jumps to a computed
+    point of ``B_t ∩ B_z`` for an uncrossed ``B_z`` (:func:`_seek_crossing`). Stops once
+    :func:`fit_neuron` determines ``θ`` and either every known boundary was seen on both sides or
+    ``patience`` steps added none, or after ``max_regions`` (default
+    ``12 n_2 + 20``) steps. None when ``p`` does not start a boundary.
+    """
+    n_in, k = len(p), len(known.c)
+    max_regions = max_regions or 12 * k + 20
+    room = known.distance(p)
+    if room < 1e-3:
+        return None
+    d0 = rng.normal(size=n_in)
+    d0 /= np.linalg.norm(d0)
+    ts = points_on_line(g, p - room / 2 * d0, p + room / 2 * d0)
+    if len(ts) != 1:
+        return None
+    p = p + (ts[0] - 0.5) * room * d0
+    normal = gradient_jump(g, p, d0, min(1e-4, room / 8))
+    pts = _region_points(g, known, p, normal, rng, n_in + 3)
+    if len(pts) < n_in + 1:
+        return None
+    normal, _, res = _plane([p] + pts)
+    if res > 1e-9 * (1 + np.linalg.norm(p)):
+        return None
+    z = Layer3Neuron(points=[p] + pts)
+    visited = {known.pattern(p[None, :])[0].tobytes()}
+    misses = stale = 0
+    n_crossed = 0
+    why = ""
+    for _ in range(max_regions):
+        theta, side, why = fit_neuron(known, z.points)
+        pat = known.pattern(np.array(z.points))
+        seen = np.any(pat, axis=0) & np.any(~pat, axis=0)  # boundaries with points on both sides
+        crossed = int(seen.sum())
+        stale = 0 if crossed > n_crossed else stale + 1
+        n_crossed = crossed
+        if theta is not None and (seen.all() or stale >= patience):
+            z.theta, z.side = theta, side
+            return z
+        todo = np.flatnonzero(~seen)
+        todo2 = np.flatnonzero(side != 0)
+        if theta is not None and len(todo2) and stale and stale % 4 == 0:  # jump to B_t ∩ B_z
+            z.theta, z.side = theta, side
+            jump = _seek_crossing(known, z, int(rng.choice(todo2)), rng)
+            if jump is not None:
+                xc, u, normal0, cross = jump
+                found = _far_side(g, known, xc, xc + 0.01 * u, normal0, cross, rng)
+                if found is not None:
+                    normal, pts = found
+                    z.points += pts
+                    continue
+        x = z.points[-1]
+        step = _next_step(known, x, normal, todo, visited, rng, first=misses < 3)
+        if step is None:
+            misses += 1
+            continue
+        xc, q, which = step
+        n1 = len(known.b1)
+        cross = known.w1[which] if which < n1 else known.grad2(q)[which - n1]
+        found = _far_side(g, known, xc, q, normal, cross, rng)
+        if found is None:
+            misses += 1
+            continue
+        normal, pts = found
+        z.points += pts
+        visited.add(known.pattern(pts[0][None, :])[0].tobytes())
+        misses = 0
+    z.status = why or "no new layer-2 boundary reached"
+    return z
+
+
+def _next_step(known: KnownLayers, x: np.ndarray, normal: np.ndarray, todo: np.ndarray, visited: set[bytes],
+               rng: np.random.Generator, *, first: bool, tries: int = 6
+               ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """The next step of :func:`trace_neuron` from ``x ∈ B_t`` inside its local plane (zero queries):
+    towards one of the three nearest known boundaries whose two sides the points have not both
+    seen (``todo``, indices of :meth:`KnownLayers.pattern`; when ``first``), else in random
+    directions, taking the first direction whose first known boundary leads to a region not
+    ``visited``. Returns the crossing point, a point ``min(0.05, half-way to the next boundary)``
+    past it, and the index of the crossed boundary (:meth:`KnownLayers.pattern`), or None."""
+    n_in = len(x)
+    grad = np.vstack([known.w1, known.grad2(x)])
+    val = np.concatenate([known.w1 @ x + known.b1, known.pre2(x[None, :])[0]])
+    for k in range(tries):
+        if first and len(todo) and k < 3:
+            tang = grad[todo] - np.outer(grad[todo] @ normal, normal)
+            dist = np.abs(val[todo]) / np.maximum(np.linalg.norm(tang, axis=1), 1e-12)
+            j = todo[np.argsort(dist)[min(k, len(todo) - 1)]]
+            u = -np.sign(val[j]) * grad[j]
+        else:
+            u = rng.normal(size=n_in)
+        u = u - (u @ normal) * normal
+        if np.linalg.norm(u) < 1e-9:
+            continue
+        u /= np.linalg.norm(u)
+        t1, t2, which = _first_switch(known, x, u, 20.0)
+        if which < 0:
+            continue
+        xc = x + t1 * u
+        q = xc + (min(0.05, (t2 - t1) / 2) if np.isfinite(t2) else 0.05) * u
+        if known.pattern(q[None, :])[0].tobytes() not in visited:
+            return xc, q, which
+    return None
+
+
+def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
+                   n_samples: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """A point of ``B_t ∩ B_j`` computed with zero queries, where ``B_t`` was seen on one side of
+    ``B_j`` only (the layer-3 analogue of :func:`~cnnmath.relu.crossings.seek_crossing`).
+
+    On ``B_j`` the unknown term of ``j`` vanishes, so ``v̂_t`` is exact there wherever the other
+    uncrossed ``û_z`` keep their sides. Gaussian pairs (scales 1, 3, 10) with opposite ``û_j`` are
+    bisected onto ``B_j``; two such points with opposite ``v̂_t`` are joined by bisection along
+    the segment, each midpoint pulled back onto ``B_j`` (Newton steps on ``û_j``). Returns the point,
+    the unit step into ``B_j``'s unseen side inside ``B_t``, the normal of ``B_t`` there and ``∇û_j``.
+    """
+    n = known.w1.shape[1]
+    x = np.concatenate([s * rng.normal(size=(n_samples // 3, n)) for s in (1.0, 3.0, 10.0)])
+    u = known.pre2(x)[:, j]
+    pos, neg = x[u > 0], x[u < 0]
+    m = min(len(pos), len(neg), 400)
+    if m == 0:
+        return None
+    a, b = neg[:m], pos[:m]
+    for _ in range(60):
+        mid = (a + b) / 2
+        below = known.pre2(mid)[:, j] < 0
+        a = np.where(below[:, None], mid, a)
+        b = np.where(below[:, None], b, mid)
+    on = (a + b) / 2
+    side = z.side.copy()
+    side[j] = 0
+    on = on[np.all((side == 0) | (np.sign(known.pre2(on)) == side), axis=1)]
+    if len(on) < 2:
+        return None
+    val = z.values(known, on)
+    lo, hi = on[val < 0], on[val > 0]
+    if not len(lo) or not len(hi):
+        return None
+
+    def onto(p: np.ndarray) -> np.ndarray:
+        for _ in range(20):
+            gr = known.grad2(p)[j]
+            step = known.pre2(p[None, :])[0, j] / (gr @ gr)
+            p = p - step * gr
+            if abs(step) * np.linalg.norm(gr) < 1e-15 * (1 + np.linalg.norm(p)):
+                break
+        return p
+
+    a = lo[0]
+    b = hi[np.argmin(np.linalg.norm(hi - a, axis=1))]
+    for _ in range(80):
+        mid = onto((a + b) / 2)
+        if not np.all((side == 0) | (np.sign(known.pre2(mid[None, :])[0]) == side)):
+            return None
+        if z.values(known, mid[None, :])[0] < 0:
+            a = mid
+        else:
+            b = mid
+    xc = onto((a + b) / 2)
+    cross = known.grad2(xc)[j]
+    # B_t's normal on the seen side of B_j: the model's gradient just inside it
+    inside = xc + z.side[j] * 1e-7 * cross / np.linalg.norm(cross)
+    normal = z.gradient(known, inside)
+    normal /= np.linalg.norm(normal)
+    step = -z.side[j] * cross
+    step = step - (step @ normal) * normal
+    if np.linalg.norm(step) < 1e-9:
+        return None
+    return xc, step / np.linalg.norm(step), normal, cross
+
+
+def _far_side(g: ScalarView, known: KnownLayers, xc: np.ndarray, q: np.ndarray, normal: np.ndarray,
+              cross: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, list[np.ndarray]] | None:
+    """``B_t`` in the region of ``q``, just past a known boundary (normal ``cross``) crossed at
+    ``xc ∈ B_t``: its unit normal and exact points, or None.
+
+    The new plane holds ``xc`` and the directions of the old plane inside the crossed boundary, so
+    its normal lies near ``span(normal, cross)``, orthogonal to ``y − xc`` for the kink ``y`` of
+    ``B_t`` on the line ``q + s·normal`` (kinks in that region, on no known boundary, nearest
+    first). That predicts the plane; ``n_in + 2`` kinks near it (``kink_near``) fit it exactly, and
+    the fit must hold every point to ``10⁻⁹`` and pass through ``xc`` to ``10⁻⁶`` (relative): a
+    kink of another boundary does neither."""
+    n_in = len(q)
+    span = max(4 * np.linalg.norm(q - xc), 0.05)
+    a, b = q - span * normal, q + span * normal
+    here = known.pattern(q[None, :])[0]
+    cands = [a + t * (b - a) for t in points_on_line(g, a, b)]
+    cands = [y for y in cands if known.distance(y) > 1e-6 and np.all(known.pattern(y[None, :])[0] == here)]
+    basis = np.linalg.qr(np.column_stack([normal, cross]))[0]
+    for y in sorted(cands, key=lambda y: np.linalg.norm(y - q))[:3]:
+        c = basis.T @ (y - xc)
+        n_new = basis @ np.array([-c[1], c[0]]) / (np.linalg.norm(c) + 1e-300)
+        pts = _region_points(g, known, y, n_new, rng, n_in + 2)
+        if len(pts) < n_in:
+            continue
+        n_fit, b_fit, res = _plane([y] + pts)
+        scale = 1 + np.linalg.norm(y)
+        if res <= 1e-9 * scale and abs(n_fit @ xc + b_fit) <= 1e-6 * scale:
+            return n_fit, [y] + pts
+    return None
+
+
+def test_far3(g: ScalarView, known: KnownLayers, z: Layer3Neuron, rng: np.random.Generator, *,
+              radius: float, n_points: int, tol: float = 1e-6) -> bool:
+    """Layer-3 ``TestHyperplane``: ``B_t`` predicted by ``v̂_t`` must be a boundary far away.
+
+    As :func:`~cnnmath.relu.layer2.test_far`: pairs of ``N(0, s² I)`` points (``s = radius/3``,
+    ``radius``) where ``v̂_t`` has opposite signs are bisected to a predicted point (no queries), a
+    kink must sit there along ``∇v̂_t``; passed points join ``z.points``. Stops after ``n_points``
+    hits; fails after ``2 + hits/4`` misses or ``4 + hits`` blanks.
+    """
+    n = known.w1.shape[1]
+    x = np.concatenate([s * rng.normal(size=(2000, n)) for s in (radius / 3, radius)])
+    x = x[z.valid(known, x)]
+    val = z.values(known, x)
+    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
+    if not len(pos) or not len(neg):
+        return True
+    a, b = x[rng.choice(neg, 2 * n_points + 4)], x[rng.choice(pos, 2 * n_points + 4)]
+    for _ in range(100):
+        mid = (a + b) / 2
+        below = z.values(known, mid) < 0
+        a = np.where(below[:, None], mid, a)
+        b = np.where(below[:, None], b, mid)
+    passed = failed = blank = 0
+    for y in (a + b) / 2:
+        if passed >= n_points or failed >= 2 + passed // 4 or blank >= 4 + passed:
+            break
+        room = known.distance(y)
+        if room < 1e-4 or not z.valid(known, y[None, :])[0]:
+            continue
+        grad = z.gradient(known, y)
+        unit = grad / np.linalg.norm(grad)
+        s = kink_near(g, y[None, :], unit[None, :], min(room, 0.1) / 2)[0]
+        if np.isnan(s):
+            blank += 1
+        elif abs(s) > tol:
+            failed += 1
+        else:
+            passed += 1
+            z.points.append(y + s * unit)
+    return failed < 2 + passed // 4 and blank < 4 + passed
+
+
+test_far3.__test__ = False  # not a pytest test
+
+
+def seek_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
+                *, radius: float, n_lines: int = 6, n_check: int = 3, tol: float = 1e-6) -> bool:
+    """``Q_j`` of a neuron whose boundary was seen on one side of ``B_j`` only, where ``B_t`` does
+    not meet ``B_j`` where it was followed (:func:`_seek_crossing` found nothing).
+
+    On the unseen side of ``B_j`` (every other uncrossed ``B_z`` on its seen side)
+    ``v_t = v̂_t + μ û_j`` with one unknown ``μ = −2 Q_j s_j``. Lines through Gaussian points of that
+    region (scales ``radius/3``, ``radius``) give kinks; a kink ``y`` on no known boundary gives the
+    candidate ``μ = −v̂_t(y)/û_j(y)``, accepted when it gives ``|P_j| = |Q_j|`` and ``n_check``
+    predicted points of ``B_t`` (bisected between inputs of opposite sign, no query) carry a kink
+    (``kink_near``). Fills
+    ``θ`` and returns True on success."""
+    k = len(known.c)
+    n = known.w1.shape[1]
+    others = z.side.copy()
+    others[j] = 0
+    x = np.concatenate([s * rng.normal(size=(3000, n)) for s in (radius / 3, radius)])
+    sg = np.sign(known.pre2(x))
+    region = np.all((others == 0) | (sg == others), axis=1) & (sg[:, j] == -z.side[j])
+    pool = x[region]
+    if len(pool) < 2:
+        return False
+
+    def model(mu: float, y: np.ndarray) -> np.ndarray:
+        return z.values(known, y) + mu * known.pre2(y)[:, j]
+
+    def inside(y: np.ndarray) -> np.ndarray:
+        sy = np.sign(known.pre2(y))
+        return np.all((others == 0) | (sy == others), axis=1) & (sy[:, j] == -z.side[j])
+
+    for _ in range(n_lines):
+        a, b = pool[rng.integers(len(pool), size=2)]
+        for t in points_on_line(g, a, b):
+            y = a + t * (b - a)
+            if not inside(y[None, :])[0] or known.distance(y) < 1e-6:
+                continue
+            mu = -z.values(known, y[None, :])[0] / known.pre2(y[None, :])[0, j]
+            val = model(mu, pool)
+            lo, hi = pool[val < 0], pool[val > 0]
+            if not len(lo) or not len(hi):
+                continue
+            lo, hi = lo[rng.integers(len(lo), size=4 * n_check)], hi[rng.integers(len(hi), size=4 * n_check)]
+            for _ in range(100):
+                mid = (lo + hi) / 2
+                below = model(mu, mid) < 0
+                lo, hi = np.where(below[:, None], mid, lo), np.where(below[:, None], hi, mid)
+            ys = [q for q in (lo + hi) / 2 if inside(q[None, :])[0] and known.distance(q) > 1e-4][:n_check]
+            if len(ys) < n_check:
+                continue
+            trial = np.nan_to_num(z.theta).copy()
+            trial[k + j] += mu
+            probe = Layer3Neuron(theta=trial, side=np.zeros(k))
+            units = np.array([probe.gradient(known, q) for q in ys])
+            units /= np.linalg.norm(units, axis=1, keepdims=True)
+            rooms = np.array([min(known.distance(q), 0.1) / 2 for q in ys])
+            s_k = kink_near(g, np.array(ys), units, rooms)
+            q_j = -mu / (2 * z.side[j])
+            p_j = z.theta[k + j] - q_j * z.side[j]
+            if abs(abs(p_j) - abs(q_j)) > tol * np.nanmax(np.abs(z.theta[:k]), initial=abs(q_j)):
+                continue  # not of the layer-3 form: another boundary's kink
+            if np.all(np.abs(s_k) <= tol):  # NaN (no kink) fails too
+                z.theta[j] = q_j
+                z.theta[k + j] -= q_j * z.side[j]  # P_j = A_j − Q_j s_j
+                z.side[j] = 0
+                z.points += [q + s * u for q, s, u in zip(ys, s_k, units)]
+                return True
+    return False
+
+
+def layer2_signs(neurons: list[Layer3Neuron], k: int) -> tuple[np.ndarray, int]:
+    """``σ_z = sign κ_z`` from every layer-3 neuron that crossed ``B_z`` (``P_z = σ_z Q_z``); 0 where
+    none did. Returns the signs and the number of layer-2 neurons whose neurons disagree."""
+    votes = np.array([y.signs() for y in neurons]).reshape(-1, k)
+    pos, neg = np.any(votes > 0, axis=0), np.any(votes < 0, axis=0)
+    return np.where(pos & ~neg, 1.0, np.where(neg & ~pos, -1.0, 0.0)), int(np.sum(pos & neg))
+
+
+def on_boundary3(known: KnownLayers, z: Layer3Neuron, p: np.ndarray) -> bool:
+    """Whether ``p`` lies on ``B_t`` (zero queries)."""
+    if not z.valid(known, p[None, :])[0]:
+        return False
+    grad = z.gradient(known, p)
+    return abs(z.values(known, p[None, :])[0]) <= 1e-6 * np.linalg.norm(grad) * (1 + np.linalg.norm(p))
+
+
+def third_layer(g: ScalarView, known: KnownLayers, points: list[np.ndarray], rng: np.random.Generator,
+                *, radius: float, neurons: list[Layer3Neuron] | None = None,
+                max_starts: int | None = None, max_barren: int = 12
+                ) -> tuple[list[Layer3Neuron], list[np.ndarray]]:
+    """Algorithm 2 for the third hidden layer: one neuron per boundary point no known layer explains.
+
+    Each point off every known layer-1 and layer-2 boundary and on no accepted layer-3 neuron
+    starts a neuron (:func:`trace_neuron`; at most ``max_starts``, default ``4 n_2 + 10``, and none
+    after ``max_barren`` starts in a row gave no neuron: a layer-2 neuron is then missing and no
+    walk can succeed), which must be determined and pass :func:`test_far3`; its far points join
+    its fit. A point on an
+    accepted neuron that has not crossed every ``B_z`` starts a second walk (once per neuron),
+    whose points are merged into it. ``neurons`` is extended in place.
+
+    Returns
+    -------
+    neurons : list of Layer3Neuron    accepted (determined, tested) neurons
+    unexplained : list of ndarray     points on no known boundary and no accepted neuron
+    """
+    neurons = [] if neurons is None else neurons
+    unexplained = []
+    n = known.w1.shape[1]
+    starts = max_starts or 4 * len(known.c) + 10
+    retried: set[int] = set()
+    barren = 0  # starts in a row that gave no neuron: the known layers may not be all there
+    for p in points:
+        if known.distance(p) <= 1e-8 * (1 + np.linalg.norm(p)):
+            continue
+        host = next((y for y in neurons if on_boundary3(known, y, p)), None)
+        if host is not None and (np.all(host.side == 0) or id(host) in retried):
+            continue
+        if starts <= 0 or barren >= max_barren:
+            unexplained.append(p)
+            continue
+        starts -= 1
+        z = trace_neuron(g, known, p, rng)
+        if host is not None:
+            retried.add(id(host))
+            if z is not None and z.points and on_boundary3(known, host, z.points[0]):
+                theta, side, _ = fit_neuron(known, host.points + z.points)
+                if theta is not None:
+                    host.points += z.points
+                    host.theta, host.side = theta, side
+            continue
+        barren += 1
+        if z is None or not z.determined:
+            unexplained.append(p)
+            continue
+        if not test_far3(g, known, z, rng, radius=radius, n_points=len(z.theta) // 2 + n):
+            unexplained.append(p)
+            continue
+        barren = 0
+        theta, side, _ = fit_neuron(known, z.points)
+        if theta is not None:
+            z.theta, z.side = theta, side
+        if any(on_boundary3(known, y, z.points[0]) for y in neurons):
+            continue
+        neurons.append(z)
+        if not on_boundary3(known, z, p):
+            unexplained.append(p)
+    return neurons, unexplained

@@ -1,0 +1,114 @@
+"""The third hidden layer: Algorithm 2 on the features of known layers 1 and 2, over several seeds."""
+
+import numpy as np
+import pytest
+from cnnmath.relu import Oracle
+from cnnmath.relu.layer3 import KnownLayers, fit_neuron, layer2_signs, third_layer
+from cnnmath.relu.linesearch import points_on_line
+from cnnmath.relu.nets import random_relu_net
+from cnnmath.relu.oracle import ScalarView
+
+SEEDS = range(3)
+
+
+def _known(net, rng):
+    """Layers 1 and 2 of ``net`` as the extraction knows them: unit layer-1 rows (signs right),
+    layer-2 rows up to a random factor ``κ_z`` of either sign."""
+    w, b = net.weights, net.biases
+    norm = np.linalg.norm(w[0], axis=1)
+    kappa = rng.uniform(0.5, 2.0, len(b[1])) * rng.choice([-1.0, 1.0], len(b[1]))
+    known = KnownLayers(w[0] / norm[:, None], b[0] / norm, kappa[:, None] * w[1] * norm, kappa * b[1])
+    return known, kappa
+
+
+def _theta(net, kappa, t):
+    """The true ``θ = (Q, P, c)`` of layer-3 neuron ``t`` on ``[|û|, û, 1]``, unit norm."""
+    w3, b3 = net.weights[2][t], net.biases[2][t]
+    th = np.concatenate([w3 / (2 * np.abs(kappa)), w3 / (2 * kappa), [b3]])
+    return th / np.linalg.norm(th)
+
+
+def _boundary_points(net, t, rng, n):
+    """``n`` exact points of ``B_t`` (white box): Gaussian pairs with opposite ``v_t``, bisected."""
+    x = 3 * rng.normal(size=(20 * n, net.sizes[0]))
+    v = net.preactivations(x)[2][:, t]
+    neg, pos = x[v < 0], x[v > 0]
+    if not len(neg) or not len(pos):
+        return []
+    a, b = neg[rng.integers(len(neg), size=n)], pos[rng.integers(len(pos), size=n)]
+    for _ in range(80):
+        mid = (a + b) / 2
+        below = net.preactivations(mid)[2][:, t] < 0
+        a, b = np.where(below[:, None], mid, a), np.where(below[:, None], b, mid)
+    return list((a + b) / 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fit_neuron_recovers_a_layer3_row_and_the_layer2_signs(seed):
+    """From exact points of ``B_t`` alone: ``θ`` to 1e-9 (up to sign), and ``sign(P_z Q_z) = sign κ_z``."""
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 5, 4, 1), rng)
+    known, kappa = _known(net, rng)
+    for t in range(4):
+        pts = _boundary_points(net, t, rng, 200)
+        if not pts:  # v_t of one sign on every sample: no boundary to fit
+            continue
+        theta, side, why = fit_neuron(known, pts)
+        assert theta is not None, (seed, t, why)
+        crossed = side == 0
+        k = len(kappa)
+        true = _theta(net, kappa, t)
+        true[k:2 * k] += np.where(crossed, 0.0, true[:k] * side)  # uncrossed: A_z = P_z + Q_z s_z
+        cols = np.concatenate([crossed, np.ones(k + 1, dtype=bool)])
+        got, true = theta[cols], true[cols] / np.linalg.norm(true[cols])
+        assert min(np.abs(got - true).max(), np.abs(got + true).max()) <= 1e-9, (seed, t)
+        assert np.all(np.sign(theta[:k] * theta[k:2 * k])[crossed] == np.sign(kappa)[crossed])
+
+
+def test_fit_neuron_rejects_a_layer2_boundary():
+    """Points of a layer-2 boundary are not of the layer-3 form: no ``θ`` with ``|P_z| = |Q_z|``."""
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        net = random_relu_net((6, 8, 5, 4, 1), rng)
+        known, _ = _known(net, rng)
+        x = 3 * rng.normal(size=(4000, 6))
+        u = net.preactivations(x)[1][:, 0]
+        a, b = x[u < 0][:200], x[u > 0][:200]
+        for _ in range(80):
+            mid = (a + b) / 2
+            below = net.preactivations(mid)[1][:, 0] < 0
+            a, b = np.where(below[:, None], mid, a), np.where(below[:, None], b, mid)
+        pts = list((a + b) / 2)
+        # drop the column of the boundary itself: else |û_0| = 0 on every point is a trivial fit
+        pts = [p for p in pts if abs(known.pre2(p[None, :])[0, 0]) > 0]
+        theta, _, _ = fit_neuron(KnownLayers(known.w1, known.b1, known.v[1:], known.c[1:]), pts)
+        assert theta is None
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_third_layer_from_queries_is_exact(seed):
+    """Given exact layers 1 and 2, every accepted complete layer-3 neuron found from queries is a
+    true one to 1e-9, most true neurons are found complete, and the layer-2 signs are right."""
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((10, 12, 8, 8, 1), rng)
+    known, kappa = _known(net, rng)
+    g = ScalarView(Oracle(net, 10), rng)
+    pts = []
+    for _ in range(12):
+        c, d = rng.normal(size=10), rng.normal(size=10)
+        d /= np.linalg.norm(d)
+        pts += [c - 10 * d + 20 * t * d for t in points_on_line(g, c - 10 * d, c + 10 * d)]
+    neurons, _ = third_layer(g, known, pts, rng, radius=10.0)
+    sigma, clash = layer2_signs(neurons, len(kappa))
+    assert clash == 0 and np.all((sigma == 0) | (sigma == np.sign(kappa)))
+    found = set()
+    for y in neurons:
+        y.fill(sigma)
+        if not y.complete:
+            continue
+        th = y.theta / np.linalg.norm(y.theta)
+        errs = [min(np.abs(th - _theta(net, kappa, t)).max(), np.abs(th + _theta(net, kappa, t)).max())
+                for t in range(8)]
+        assert min(errs) <= 1e-9, (seed, min(errs))
+        found.add(int(np.argmin(errs)))
+    assert len(found) >= 4, (seed, found)
