@@ -101,10 +101,8 @@ def open_page(browser, url: str, viewport: dict | None = None) -> tuple[object, 
 
 
 def book_pages(html: Path) -> list[str]:
-    """Every page of the book, without the root ``index.html``: a bare meta-refresh to
-    ``book/intro.html`` written by Jupyter Book (no content, no favicon link, so Chromium's
-    automatic ``/favicon.ico`` request may log a 404 depending on timing); the landing page it
-    opens is tested."""
+    """Every page of the book, without the root ``index.html``: it only redirects to
+    ``book/intro.html`` (tested on its own, below)."""
     return sorted(
         p.relative_to(html).as_posix() for p in html.rglob("*.html")
         if not p.relative_to(html).parts[0].startswith("_") and p.relative_to(html).as_posix() != "index.html"
@@ -126,6 +124,17 @@ def test_every_page_loads_fully_with_figures_and_typeset_math(html: Path, site: 
             problems[rel] = found
         page.close()
     assert not problems, problems
+
+
+def test_the_root_page_opens_the_landing_page_cleanly(site: str, browser) -> None:
+    """``/`` (the stage's own root page) redirects to the landing page without a failed request
+    (its icon is linked, so no ``/favicon.ico`` 404) or a console error, at both widths."""
+    for viewport in VIEWPORTS.values():
+        page, failures = open_page(browser, f"{site}/", viewport)
+        page.wait_for_url("**/book/intro.html")
+        page.wait_for_load_state("networkidle")
+        assert page.title() and not failures, failures
+        page.close()
 
 
 def test_no_console_error_on_any_page_at_phone_width(html: Path, site: str, browser) -> None:

@@ -20,14 +20,16 @@ import argparse
 import shutil
 import subprocess
 import sys
+from html import escape as html_escape
 from pathlib import Path
 
 import nbformat
+import yaml
 
 from cnnmath.book import provenance
 from cnnmath.book.catalog import CatalogError, Paper, load_catalog, repo_root, toc
 from cnnmath.book.claims import read_claims, verdict_table
-from cnnmath.io import FILE_MODE
+from cnnmath.io import FILE_MODE, write_text_atomic
 
 __all__ = ["STAGED_TAG", "BuildError", "StageError", "build", "stage", "stage_notebook"]
 
@@ -110,6 +112,23 @@ def _scorecard(papers: list[Paper], dest: Path) -> None:
     (dest / "book" / "scorecard_summary.md").write_text(scorecard.render_summary(papers, rows), encoding="utf-8")
 
 
+# The site's root page. Jupyter Book writes a bare meta-refresh there (no title, no icon, so the
+# browser's own /favicon.ico request fails); this one redirects the same way, names the book and
+# its icon, and keeps a link for readers whose browser does not follow the refresh.
+ROOT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<link rel="icon" href="_static/favicon.svg" type="image/svg+xml">
+<meta http-equiv="Refresh" content="0; url=book/intro.html">
+</head>
+<body><p><a href="book/intro.html">The book starts here.</a></p></body>
+</html>
+"""
+
+
 def build(root: Path, notebooks: Path, out: Path, dest: Path | None = None) -> Path:
     """Stage ``notebooks`` and build the HTML with Jupyter Book into ``out/_build/html``; return it.
 
@@ -125,7 +144,10 @@ def build(root: Path, notebooks: Path, out: Path, dest: Path | None = None) -> P
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
         raise BuildError(f"jupyter-book build of {dest} failed:\n{tail}")
-    return Path(out) / "_build" / "html"
+    html = Path(out) / "_build" / "html"
+    title = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))["title"]
+    write_text_atomic(html / "index.html", ROOT_PAGE.format(title=html_escape(title)))
+    return html
 
 
 def main(argv: list[str] | None = None) -> int:
