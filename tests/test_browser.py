@@ -128,7 +128,7 @@ def test_every_page_loads_fully_with_figures_and_typeset_math(html: Path, site: 
 
 def test_the_root_page_opens_the_landing_page_cleanly(site: str, browser) -> None:
     """``/`` (the stage's own root page) redirects to the landing page without a failed request
-    (its icon is linked, so no ``/favicon.ico`` 404) or a console error, at both widths."""
+    (its icon is declared empty, so no ``/favicon.ico`` request) or a console error, at both widths."""
     for viewport in VIEWPORTS.values():
         page, failures = open_page(browser, f"{site}/", viewport)
         page.wait_for_url("**/book/intro.html")
@@ -272,6 +272,19 @@ def test_scorecard_table_holds_every_claim(site: str, browser) -> None:
     assert claims
     for claim in claims:
         assert claim.id in table_text, f"{claim.id} not in the scorecard table"
+    page.close()
+
+
+@pytest.mark.parametrize("width", sorted(VIEWPORTS))
+def test_every_scorecard_cell_is_within_the_screen(site: str, browser, width: str) -> None:
+    """No column of a claim table hides off-screen (inside its own scroll box) on a phone or a
+    desktop: on a phone each row is a card."""
+    page, _ = open_page(browser, f"{site}/book/scorecard.html", VIEWPORTS[width])
+    outside = page.evaluate(
+        "() => [...document.querySelectorAll('main table td')]"
+        ".filter(td => td.getBoundingClientRect().right > window.innerWidth + 1).length"
+    )
+    assert outside == 0, f"{outside} scorecard cells end right of the screen at {width} width"
     page.close()
 
 

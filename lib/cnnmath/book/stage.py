@@ -113,15 +113,16 @@ def _scorecard(papers: list[Paper], dest: Path) -> None:
 
 
 # The site's root page. Jupyter Book writes a bare meta-refresh there (no title, no icon, so the
-# browser's own /favicon.ico request fails); this one redirects the same way, names the book and
-# its icon, and keeps a link for readers whose browser does not follow the refresh.
+# browser's own /favicon.ico request fails); this one redirects the same way, names the book,
+# declares an empty icon (no request at all: the redirect would cancel one), and keeps a link for
+# readers whose browser does not follow the refresh.
 ROOT_PAGE = """<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<link rel="icon" href="_static/favicon.svg" type="image/svg+xml">
+<link rel="icon" href="data:,">
 <meta http-equiv="Refresh" content="0; url=book/intro.html">
 </head>
 <body><p><a href="book/intro.html">The book starts here.</a></p></body>
