@@ -18,7 +18,8 @@ from scipy.optimize import linear_sum_assignment
 
 from cnnmath.relu.nets import ReLUNet
 
-__all__ = ["LayerScore", "canonical", "fidelity", "parameter_error", "score_first_layer", "score_second_layer"]
+__all__ = ["LayerScore", "canonical", "fidelity", "parameter_error", "score_first_layer", "score_second_layer",
+           "visible_sizes"]
 
 
 def canonical(net: ReLUNet) -> ReLUNet:
@@ -174,3 +175,19 @@ def parameter_error(net: ReLUNet, net_hat: ReLUNet) -> float:
         worst = max(worst, float(cost[rows, cols].max()))
         perm = cols[np.argsort(rows)]
     return worst
+
+
+def visible_sizes(net: ReLUNet, x: np.ndarray) -> tuple[int, ...]:
+    """``net.sizes`` counting only the hidden neurons active (pre-activation > 0) on some row of ``x``.
+
+    A neuron never active on the inputs a black box is queried at leaves no kink there: no
+    extraction from those queries can see it, and the network without it is the same function
+    there (white box, for scoring).
+
+    >>> from cnnmath.relu.nets import random_relu_net
+    >>> net = random_relu_net((3, 4, 2), np.random.default_rng(0))
+    >>> visible_sizes(net, np.random.default_rng(1).normal(size=(1000, 3))) == net.sizes
+    True
+    """
+    hidden = tuple(int(np.any(z > 0, axis=0).sum()) for z in net.preactivations(x))
+    return (net.sizes[0], *hidden, net.sizes[-1])

@@ -29,6 +29,7 @@ scale is free); ``h_i(x) = ŵ_i·x + b̂_i`` is then the signed distance to ``B_
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,6 +39,7 @@ from cnnmath.relu.layer2 import fill_from_slope, second_layer
 from cnnmath.relu.layer3 import (
     KnownLayers,
     Layer3Neuron,
+    fit_neuron,
     layer2_signs,
     on_boundary3,
     seek_weight,
@@ -249,8 +251,9 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
             res = max(res, _validate(oracle, ex.net, rng, radius))
         aimed = []
         if res > out_tol and round_ < extra_rounds:
-            x, outlier = _misfit(oracle, first, neurons, rng, radius)
-            aimed = _aimed_points(g, first, x, outlier, n_lines)
+            x, outlier = _misfit(oracle, _layer2_design(first, neurons), rng, radius)
+            aimed = _aimed_points(g, x, outlier, n_lines,
+                                  lambda q: np.min(np.abs(w1 @ q + b1)) > 1e-8 * (1 + np.linalg.norm(q)))
         ex.output_residual = res
         unexplained = [p for p in unexplained if np.min(np.abs(w1 @ p + b1)) > 1e-8 * (1 + np.linalg.norm(p))
                        and not any(on_boundary(p, z, w1, b1) for z in neurons)
@@ -341,26 +344,33 @@ def _scale_of(y: np.ndarray, n: int) -> np.ndarray:
     return np.repeat(block, n) + 1e-300
 
 
-def _misfit(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron], rng: np.random.Generator,
+def _layer2_design(first: FirstLayer, neurons: list[Layer2Neuron]) -> Callable[[np.ndarray], np.ndarray]:
+    """The columns ``[|û_z| (complete z), x, |h|, 1]`` of :func:`_misfit` for layer 2."""
+    w1, b1 = first.weights, first.biases
+    done = [z for z in neurons if z.complete]
+    return lambda x: np.column_stack([np.abs(z.values(x, w1, b1)[0]) for z in done]
+                                     + [x, np.abs(x @ w1.T + b1), np.ones(len(x))])
+
+
+def _misfit(oracle: Oracle, design_of: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator,
             radius: float, *, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
     """Inputs where the recovered neurons cannot explain ``N``, found without any sign.
 
-    ``N = Σ_z Q_z |û_z| + F·λ`` (:func:`~cnnmath.relu.output.final_layer`, ``F = [x, |h|, 1]``) holds
-    exactly wherever every missing layer-2 neuron is in the state it has on most inputs (inactive:
-    its term is 0; active: its term is in the span of ``F``). Which state that is may differ with
+    ``N = Σ_z Q_z |û_z| + F·λ`` (:func:`~cnnmath.relu.output.final_layer`; the columns from
+    ``design_of``: for layer 2 ``[|û_z|, x, |h|, 1]``, :func:`_layer2_design`; for layer 3
+    ``[|v̂_t|, ReLU(σ û), 1]``) holds exactly wherever every missing neuron of the last hidden
+    layer is in the state it has on most inputs (inactive: its term is 0; active: its term is in
+    the span of ``F``). Which state that is may differ with
     the scale, so the least squares is fitted on fresh inputs (:func:`_sample`) of each scale alone
     and on all of them, each trimmed (the worst fifth dropped and refitted, up to three times); the
     fit that explains the most inputs to ``tol`` (relative to their scale) is refitted twice on those. Returns the inputs and a mask of the others, the outliers (none
     when no fit explains enough inputs to be determined); a missing neuron changes state between
     an outlier and an inlier.
     """
-    w1, b1 = first.weights, first.biases
-    done = [z for z in neurons if z.complete]
-    p = w1.shape[1] + len(b1) + len(done) + 1
+    p = design_of(np.zeros((1, oracle.n_in))).shape[1]
     n = max(1000, 3 * p)
     x, y = _sample(oracle, rng, radius, n)
-    cols = [np.abs(z.values(x, w1, b1)[0]) for z in done]
-    design = np.column_stack(cols + [x, np.abs(x @ w1.T + b1), np.ones(len(x))])
+    design = design_of(x)
     scale = _scale_of(y, n)
     design, target = design / scale[:, None], y / scale[:, None]
 
@@ -383,26 +393,23 @@ def _misfit(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron], rng:
     return x, ~keep
 
 
-def _aimed_points(g: ScalarView, first: FirstLayer, x: np.ndarray, outlier: np.ndarray,
-                  n_lines: int) -> list[np.ndarray]:
+def _aimed_points(g: ScalarView, x: np.ndarray, outlier: np.ndarray, n_lines: int,
+                  off_known: Callable[[np.ndarray], bool]) -> list[np.ndarray]:
     """Boundary points off layer 1 on lines aimed by the misfit of the recovered neurons.
 
     A missing neuron changes state between an ``outlier`` input (``_misfit``) and an inlier:
     up to ``n_lines`` outliers, spread over the list, are each joined to their nearest inlier (zero
     queries to choose them), and ``points_on_line`` finds the kinks on those segments, 10 % longer
-    on each side; kinks on a known layer-1 hyperplane are dropped.
+    on each side; kinks on a known boundary (``off_known`` False) are dropped.
     """
     bad, good = np.flatnonzero(outlier), np.flatnonzero(~outlier)
     if not len(bad) or not len(good):
         return []
-    w1, b1 = first.weights, first.biases
     out = []
     for i in bad[np.linspace(0, len(bad) - 1, min(n_lines, len(bad))).astype(int)]:
         j = good[np.argmin(np.linalg.norm(x[good] - x[i], axis=1))]
         a, b = x[i] + 0.1 * (x[i] - x[j]), x[j] + 0.1 * (x[j] - x[i])
-        for q in a + points_on_line(g, a, b)[:, None] * (b - a):
-            if np.min(np.abs(w1 @ q + b1)) > 1e-8 * (1 + np.linalg.norm(q)):
-                out.append(q)
+        out += [q for q in a + points_on_line(g, a, b)[:, None] * (b - a) if off_known(q)]
     return out
 
 
@@ -468,31 +475,52 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     res = float("inf")
     points = starts
     sigma = np.zeros(k2)
+    off_known = lambda q: known.distance(q) > 1e-8 * (1 + np.linalg.norm(q))  # noqa: E731
+    aimed: list[np.ndarray] = []
     for round_ in range(extra_rounds + 1):
-        if round_:
-            points = [p for p in deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
-                      if known.distance(p) > 1e-8 * (1 + np.linalg.norm(p))]
+        if round_:  # fresh lines, and lines aimed where the layer-3 neurons miss the outputs
+            points = aimed + [p for p in deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
+                              if off_known(p)]
         unexplained = third_layer(g, known, points, rng, radius=radius, neurons=neurons3)[1]
         ex.n_unexplained = len(unexplained)
         sigma, clash = layer2_signs(neurons3, k2)
+        # a boundary first followed from a stretch that did not cross every B_z may be found
+        # again: a partial copy of a complete neuron is dropped, two partial ones are merged
+        neurons3[:] = _distinct(known, neurons3)
+        _merge_partial(known, neurons3, sigma)
         for y in neurons3:
             if not y.complete and not y.fill(sigma):
                 for j in np.flatnonzero(~np.isfinite(y.theta[:k2])):
                     seek_weight(g, known, y, int(j), rng, radius=radius)
                 y.status = "" if y.complete else y.status
-        # a boundary first followed from a stretch that did not cross every B_z may be found
-        # again, complete: the partial copy is dropped
-        neurons3[:] = [y for y in neurons3 if y.complete or not any(
-            on_boundary3(known, c, y.points[0]) for c in neurons3 if c.complete)]
         ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
         if ex.net is not None:
             res = max(res, _validate(oracle, ex.net, rng, radius))
+        if res > out_tol and any(_unseen_inactive(y, sigma) for y in neurons3):
+            # B_t absent where B_j's neuron is active: if v_t < 0 there, W_tj never shows (0 is
+            # as good as any value); the validation on fresh inputs decides
+            trial = [_zero_unseen(y, sigma) for y in neurons3]
+            net, r = _assemble3(oracle, known, trial, sigma, rng, radius)
+            if net is not None:
+                r = max(r, _validate(oracle, net, rng, radius))
+                if r <= out_tol:
+                    neurons3[:] = trial
+                    ex.net, res = net, r
+        unique = _distinct(known, neurons3)
+        if len(unique) < len(neurons3):  # a boundary completed twice, or a partial copy: once
+            neurons3[:] = unique
+            ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
+            if ex.net is not None:
+                res = max(res, _validate(oracle, ex.net, rng, radius))
         ex.output_residual = res
         ex.queries["layer3"] = oracle.n_queries - q0
         done = [y for y in neurons3 if y.complete]
         say(f"layer 3, round {round_}: {len(done)} complete neurons of {len(neurons3)}, residual {res:.1e}")
         if done and len(done) == len(neurons3) and res <= out_tol or not neurons3:
             break
+        if done and round_ < extra_rounds and np.all(sigma != 0):
+            x, outlier = _misfit(oracle, _layer3_design(known, done, sigma), rng, radius)
+            aimed = _aimed_points(g, x, outlier, n_lines, off_known)
     n1 = len(first.biases)
     ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3), ex.architecture[-1])
     todo2 = [z for z in neurons if not z.complete
@@ -545,3 +573,72 @@ def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron],
     except ValueError:
         return None, float("inf")
     return (ReLUNet((known.w1, w2s, signs[:, None] * 2 * q, a), (known.b1, b2s, signs * c3, d)), res)
+
+
+def _merge_partial(known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray) -> None:
+    """Merge incomplete layer-3 neurons that are one boundary seen from two stretches: the points
+    of one lie on the other wherever that one is exact (≥ 3 of them). The union is refitted
+    (:func:`~cnnmath.relu.layer3.fit_neuron`) and filled with the layer-2 signs; in place."""
+    i = 0
+    while i < len(neurons3):
+        a = neurons3[i]
+        for b in neurons3[i + 1:]:
+            if a.complete or b.complete:
+                continue
+            pts = np.array(a.points)
+            ok = b.valid(known, pts)
+            if ok.sum() < 3 or not all(on_boundary3(known, b, p) for p in pts[ok]):
+                continue
+            theta, side, _ = fit_neuron(known, a.points + b.points)
+            if theta is None:
+                continue
+            b.points += a.points
+            b.theta, b.side = theta, side
+            b.fill(sigma)
+            neurons3.pop(i)
+            break
+        else:
+            i += 1
+
+
+def _layer3_design(known: KnownLayers, done: list[Layer3Neuron], sigma: np.ndarray
+                   ) -> Callable[[np.ndarray], np.ndarray]:
+    """The columns ``[|v̂_t| (complete t), ReLU(σ û), 1]`` of :func:`_misfit` for layer 3."""
+    def design(x: np.ndarray) -> np.ndarray:
+        return np.column_stack([np.abs(y.values(known, x)) for y in done]
+                               + [np.maximum(sigma * known.pre2(x), 0.0), np.ones(len(x))])
+    return design
+
+
+def _unseen_inactive(y: Layer3Neuron, sigma: np.ndarray) -> bool:
+    """Whether ``y`` lacks only weights of layer-2 neurons whose boundary it was seen on the
+    inactive side of alone (``s_z = −σ_z``, so ``A_z = P_z + Q_z s_z = 0``)."""
+    k = len(sigma)
+    miss = ~np.isfinite(y.theta[:k])
+    return bool(miss.any() and np.all(sigma[miss] != 0) and np.all(y.side[miss] == -sigma[miss]))
+
+
+def _zero_unseen(y: Layer3Neuron, sigma: np.ndarray) -> Layer3Neuron:
+    """A copy of ``y`` with ``W_tz = 0`` for the weights :func:`_unseen_inactive` lacks."""
+    if not _unseen_inactive(y, sigma):
+        return y
+    k = len(sigma)
+    theta = y.theta.copy()
+    miss = ~np.isfinite(theta[:k])
+    theta[:k][miss] = 0.0
+    theta[k:2 * k][miss] = 0.0
+    return Layer3Neuron(points=y.points, theta=theta, side=np.where(miss, 0.0, y.side))
+
+
+def _distinct(known: KnownLayers, neurons3: list[Layer3Neuron]) -> list[Layer3Neuron]:
+    """The complete neurons with no twin among those kept before them (each one's first point on
+    the other's boundary: one boundary completed from two stretches), the one with more points
+    kept, and the incomplete neurons that are no partial copy of a complete one."""
+    out: list[Layer3Neuron] = []
+    for y in sorted(neurons3, key=lambda y: -len(y.points)):
+        if y.complete and any(c.complete and on_boundary3(known, c, y.points[0])
+                              and on_boundary3(known, y, c.points[0]) for c in out):
+            continue
+        out.append(y)
+    done = [c for c in out if c.complete]
+    return [y for y in out if y.complete or not any(on_boundary3(known, c, y.points[0]) for c in done)]
