@@ -66,8 +66,9 @@ mem, acc = train_relu_net(
     device=device,
 )
 targets["10-20-20-2 memorization"] = mem
-# three hidden layers: must be flagged, not misread
+# three hidden layers: extracted by Algorithm 2 once more, or flagged; four: flagged
 deep = random_relu_net((10, 10, 10, 10, 2), rng)
+deep4 = random_relu_net((10, 10, 10, 10, 10, 2), rng)
 print(
     f"data: memorization task, 1000 Gaussian points in R^10, train accuracy {acc:.3f}"
 )
@@ -119,8 +120,20 @@ for name, r in results.items():
         f" argmax {r['fid']['argmax']:.4f}, bits {r['fid']['bits']:.1f},"
         f" queries 2^{np.log2(ex.queries['total']):.1f}"
     )
-ex_deep = extract(Oracle(deep, 10), np.random.default_rng(seed + 1), extra_rounds=0)
-print(f"10-10-10-10-2: complete {ex_deep.complete}; " + "; ".join(ex_deep.problems))
+
+# %%
+ex_deep = extract(Oracle(deep, 10), np.random.default_rng(seed + 1))
+wide = 10 * np.random.default_rng(seed + 8).normal(size=(100_000, 10))
+seen = ra.visible_sizes(deep, wide)  # less neurons never active: no query sees them
+fid3 = ra.fidelity(deep, ex_deep.net, x_test)["max_rel"] if ex_deep.net else np.inf
+print(
+    f"10-10-10-10-2 (active somewhere: {seen}): architecture {ex_deep.architecture},"
+    f" complete {ex_deep.complete}, max|f-f̂|/max|f| {fid3:.1e},"
+    f" queries 2^{np.log2(ex_deep.queries['total']):.1f}; "
+    + "; ".join(ex_deep.problems)
+)
+ex_deep4 = extract(Oracle(deep4, 10), np.random.default_rng(seed + 1), extra_rounds=0)
+print(f"10-10-10-10-10-2: complete {ex_deep4.complete}; " + "; ".join(ex_deep4.problems))
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "Second-layer recovery (the paper's Fig. 4) for the untrained 10-w-w-2 networks and the trained memorization network: (a) the error of every recovered layer-2 row, matched to the true one (log scale); (b) the fraction of layer-2 weights recovered.", "name": "fig-relu-fig04"}, "image": {"alt": "Top: dots of log10 row error per network, all far below −6. Bottom: bars of the fraction of layer-2 weights recovered per network, all at or near 1."}}
 fig, (ax0, ax1) = plotting.subplots(2, 1, aspect=0.4)
@@ -149,8 +162,9 @@ plt.show()
 # the two cleanly. Only rows of *complete* neurons count as recovered. The extractor flags its
 # own result: a net it calls complete must be exact (the extractor validates to $10^{-9}$ on its own
 # fresh inputs; on $10^4$ other Gaussian inputs we allow a factor 10, $\le 10^{-8}$, since a maximum
-# over more points is larger), and a net with a third hidden layer must be flagged, never returned
-# as a wider layer 2.
+# over more points is larger). A net with three hidden layers flagged complete must be exact
+# too, with the architecture less only neurons active on none of $10^5$ inputs
+# $N(0, 10^2 I)$ (no query can see those); a net with a fourth hidden layer must be flagged.
 # How often extraction is complete is measured over many seeds in `benchmarks/relu_sweep.py`
 # (the performance page: 60 seeds of two-hidden-layer networks, 30 of three), not on one seed here.
 
@@ -202,26 +216,40 @@ claim(
         "incomplete nets are flagged with their reason"
     ),
 )
+exact3 = fid3 <= 1e-8 and ex_deep.net.sizes == seen if ex_deep.complete else True
+claim(
+    "relu.fig04.three_layers_exact",
+    kind="check",
+    ours="complete" if ex_deep.complete else "flagged incomplete",
+    paper=None,
+    holds=exact3,
+    condition=(
+        "flagged complete only if exact (rel error ≤ 1e-8, architecture equal"
+        " less never-active neurons)"
+    ),
+    note="10-10-10-10-2 through Algorithm 2 on layers 1, 2 and 3",
+)
 claim(
     "relu.fig04.deeper_flagged",
     kind="check",
-    ours=str(not ex_deep.complete),
+    ours=str(not ex_deep4.complete),
     paper=None,
-    holds=not ex_deep.complete,
+    holds=not ex_deep4.complete,
     condition="flagged incomplete",
-    note="10-10-10-10-2: a third hidden layer is reported, not read as layer 2",
+    note="10-10-10-10-10-2: a fourth hidden layer is reported, not extracted",
 )
 claim(
     "relu.fig04.three_layers",
     kind="check",
-    ours=str(ex_deep.complete),
+    ours="rate over seeds: benchmarks/relu_sweep.py, class three",
     paper=None,
-    holds=ex_deep.complete,
-    condition="complete and exact",
-    note="10-10-10-10-2 extracted whole",
+    holds=False,
+    condition="three hidden layers complete and exact on ≥ 80 % of seeds",
+    note="measured over seeds by the sweep (the performance page), not in one run",
     gap=(
-        "layers 3 and deeper are not extracted: Algorithm 2 applied again needs "
-        "the signs of layer 2 from layer-3 bends"
+        "layer 3 is extracted on some seeds only: a layer-3 neuron that rarely switches,"
+        " or whose boundary never meets where a layer-2 neuron it reads is active,"
+        " stays incomplete (flagged)"
     ),
 )
 
@@ -234,8 +262,11 @@ claim(
 # least-squares residual points to the missing neuron and the slope at a known point gives the
 # weight. What can still fail is coverage: a layer-2 neuron active on a tiny fraction of the
 # inputs may be crossed by no line at all, and no query-based check is sure to notice it (the
-# sweep on the performance page names such a case). A third hidden layer is
-# detected and reported, not extracted. The paper reports the same kind of partial recovery for
+# sweep on the performance page names such a case). A third hidden layer is extracted by the
+# same algorithm run on the features of the known layers 1 and 2: on exact boundary points a
+# layer-3 neuron is a linear combination of $|\hat u_z|$, $\hat u_z$ and 1, whose coefficients
+# also give the signs of layer 2; it completes on some seeds and is flagged on the others
+# (the sweep on the performance page). A fourth hidden layer is reported, not extracted. The paper reports the same kind of partial recovery for
 # the second layer (its numbers could not be read here; none are quoted). Differences: one seed
 # per width, small widths, our own formula for reading weights off a bend and for the signs
 # (the paper's `GetParams` is not spelled out), full-batch Adam.
