@@ -177,17 +177,18 @@ def parameter_error(net: ReLUNet, net_hat: ReLUNet) -> float:
     return worst
 
 
-def visible_sizes(net: ReLUNet, x: np.ndarray) -> tuple[int, ...]:
-    """``net.sizes`` counting only the hidden neurons active (pre-activation > 0) on some row of ``x``.
+def visible_sizes(net: ReLUNet, x: np.ndarray, min_frac: float = 0.0) -> tuple[int, ...]:
+    """``net.sizes`` counting only the hidden neurons active (pre-activation > 0) on more than a
+    fraction ``min_frac`` of the rows of ``x`` (by default: on any).
 
     A neuron never active on the inputs a black box is queried at leaves no kink there: no
     extraction from those queries can see it, and the network without it is the same function
-    there (white box, for scoring).
+    there; one active on a tiny fraction is seen only by luck (white box, for scoring).
 
     >>> from cnnmath.relu.nets import random_relu_net
     >>> net = random_relu_net((3, 4, 2), np.random.default_rng(0))
     >>> visible_sizes(net, np.random.default_rng(1).normal(size=(1000, 3))) == net.sizes
     True
     """
-    hidden = tuple(int(np.any(z > 0, axis=0).sum()) for z in net.preactivations(x))
+    hidden = tuple(int(((z > 0).mean(axis=0) > min_frac).sum()) for z in net.preactivations(x))
     return (net.sizes[0], *hidden, net.sizes[-1])
