@@ -267,8 +267,10 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     ex.n_rejected = len(rejected)
     if res > out_tol and layers == 3 and any(z.complete for z in neurons):
         starts = unexplained + [z.p1 for z in neurons + rejected if not z.complete or z.status]
-        _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds, out_tol, say)
-        return
+        net2 = ex.net
+        if _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds, out_tol, say):
+            return
+        ex.net, ex.output_residual, ex.neurons3 = net2, res, []  # no layer 3 there: report layer 2
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
     if unexplained:
@@ -460,13 +462,14 @@ def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers
 
 def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator, first: FirstLayer,
           neurons: list[Layer2Neuron], starts: list[np.ndarray], n_lines: int, radius: float,
-          extra_rounds: int, out_tol: float, say) -> None:
+          extra_rounds: int, out_tol: float, say) -> bool:
     """Layer 3 of :func:`extract`: :func:`third_layer` on the points no known layer explains (and
     on fresh lines), the layer-2 signs from its fits (:func:`layer2_signs`), then the output layer.
 
     An incomplete layer-2 candidate whose starting point lies on an accepted layer-3 neuron was a
     layer-3 boundary followed as a layer-2 one: it is dropped; other incomplete candidates stay
-    in ``problems``."""
+    in ``problems``. Returns False (and reports nothing) when no layer-3 neuron was found: the
+    network is then read as one with two hidden layers."""
     q0 = oracle.n_queries
     known = _known_layers(first, neurons)
     k2 = len(known.c)
@@ -521,6 +524,8 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
         if done and round_ < extra_rounds and np.all(sigma != 0):
             x, outlier = _misfit(oracle, _layer3_design(known, done, sigma), rng, radius)
             aimed = _aimed_points(g, x, outlier, n_lines, off_known)
+    if not neurons3:
+        return False
     n1 = len(first.biases)
     ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3), ex.architecture[-1])
     todo2 = [z for z in neurons if not z.complete
@@ -539,6 +544,7 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     elif res > out_tol:
         ex.problems.append(f"output: the recovered layers leave a relative residual {res:.1e} > {out_tol:g}"
                            " (neurons missing, or a fourth layer that is not extracted)")
+    return True
 
 
 def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray,
