@@ -82,8 +82,8 @@ class Extraction:
         or were not where predicted far away (evidence of a deeper layer).
     queries : dict
         Queries per stage: ``layer1``, ``layer2`` (with the output-layer fits of a two-layer net),
-        ``output`` (one-hidden-layer nets), ``total`` (including the piecewise-linearity check and
-        the output width).
+        ``layer3`` (three hidden layers, with their output-layer fits), ``output`` (one-hidden-layer
+        nets), ``total`` (including the piecewise-linearity check and the output width).
     output_residual : float
         The larger of the final least squares' relative residual and the relative error of the
         recovered network on 1000 fresh inputs at each of three scales (≈ 0 when complete).
