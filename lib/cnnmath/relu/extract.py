@@ -86,7 +86,8 @@ class Extraction:
         nets), ``total`` (including the piecewise-linearity check and the output width).
     output_residual : float
         The larger of the final least squares' relative residual and the relative error of the
-        recovered network on 1000 fresh inputs at each of three scales (≈ 0 when complete).
+        recovered network on 1000 fresh inputs at each of three scales (10 000 with three hidden
+        layers, whose neurons can be active on a sliver of the inputs; ≈ 0 when complete).
     complete : bool
         True only when nothing below went wrong.
     problems : list of str
@@ -473,6 +474,7 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     q0 = oracle.n_queries
     known = _known_layers(first, neurons)
     k2 = len(known.c)
+    n_check = 10_000  # per scale: a layer-3 neuron active on a sliver of the inputs must show
     neurons3: list[Layer3Neuron] = []
     ex.neurons3 = neurons3
     res = float("inf")
@@ -498,14 +500,14 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
                 y.status = "" if y.complete else y.status
         ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
         if ex.net is not None:
-            res = max(res, _validate(oracle, ex.net, rng, radius))
+            res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
         if res > out_tol and any(_unseen_inactive(y, sigma) for y in neurons3):
             # B_t absent where B_j's neuron is active: if v_t < 0 there, W_tj never shows (0 is
             # as good as any value); the validation on fresh inputs decides
             trial = [_zero_unseen(y, sigma) for y in neurons3]
             net, r = _assemble3(oracle, known, trial, sigma, rng, radius)
             if net is not None:
-                r = max(r, _validate(oracle, net, rng, radius))
+                r = max(r, _validate(oracle, net, rng, radius, n=n_check))
                 if r <= out_tol:
                     neurons3[:] = trial
                     ex.net, res = net, r
@@ -514,7 +516,7 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
             neurons3[:] = unique
             ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
             if ex.net is not None:
-                res = max(res, _validate(oracle, ex.net, rng, radius))
+                res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
         ex.output_residual = res
         ex.queries["layer3"] = oracle.n_queries - q0
         done = [y for y in neurons3 if y.complete]
