@@ -265,8 +265,10 @@ claim(
 # sweep on the performance page names such a case). A third hidden layer is extracted by the
 # same algorithm run on the features of the known layers 1 and 2: on exact boundary points a
 # layer-3 neuron is a linear combination of $|\hat u_z|$, $\hat u_z$ and 1, whose coefficients
-# also give the signs of layer 2; it completes on some seeds and is flagged on the others
-# (the sweep on the performance page). A fourth hidden layer is reported, not extracted. The paper reports the same kind of partial recovery for
-# the second layer (its numbers could not be read here; none are quoted). Differences: one seed
+# also give the signs of layer 2. It completes on some networks and is flagged on others; on
+# the sweep's networks of widths 10–20 most layer-3 neurons complete but whole runs do not yet
+# (performance page). A fourth hidden layer is reported, not extracted. The paper reports the
+# same kind of partial recovery for the second layer (its numbers could not be read here; none
+# are quoted). Differences: one seed
 # per width, small widths, our own formula for reading weights off a bend and for the signs
 # (the paper's `GetParams` is not spelled out), full-batch Adam.
