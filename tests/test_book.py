@@ -69,7 +69,9 @@ def test_scorecard_page_lists_every_claim_with_its_status(html: Path) -> None:
     for paper in PAPERS:
         for entry in paper.entries:
             for claim in read_claims(entry.executed(ROOT)):
-                row = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?" + re.escape(claim.id) + r".*?</tr>", text, re.DOTALL)
+                row = re.search(  # the whole id: `a.b` is a prefix of `a.b_exact`
+                    r"<tr[^>]*>(?:(?!</tr>).)*?" + re.escape(claim.id) + r"(?![\w.]).*?</tr>", text, re.DOTALL
+                )
                 assert row, f"{claim.id} missing from the scorecard page"
                 assert claim.status in row.group(0)
                 assert f"{entry.name}.html" in row.group(0), "the claim's row must link its notebook"

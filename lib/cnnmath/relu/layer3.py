@@ -234,8 +234,8 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
     current plane) for a near layer-1 or layer-2 boundary whose two sides the points have not
     both seen (where a layer-1 neuron never switches, the ``û_z`` can be linearly dependent on
     the points), crosses the first known boundary on the way by a small step and finds ``B_t``
-    there (:func:`_far_side`); every fourth step without a new boundary it jumps to a computed
-    point of ``B_t ∩ B_z`` for an uncrossed ``B_z`` (:func:`_seek_crossing`). Stops once
+    there (``_far_side``); every fourth step without a new boundary it jumps to a computed
+    point of ``B_t ∩ B_z`` for an uncrossed ``B_z`` (``_seek_crossing``). Stops once
     :func:`fit_neuron` determines ``θ`` and either every known boundary was seen on both sides or
     ``patience`` steps added none, or after ``max_regions`` (default
     ``12 n_2 + 20``) steps. None when ``p`` does not start a boundary.
@@ -485,7 +485,7 @@ test_far3.__test__ = False  # not a pytest test
 def seek_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
                 *, radius: float, n_lines: int = 6, n_check: int = 3, tol: float = 1e-6) -> bool:
     """``Q_j`` of a neuron whose boundary was seen on one side of ``B_j`` only, where ``B_t`` does
-    not meet ``B_j`` where it was followed (:func:`_seek_crossing` found nothing).
+    not meet ``B_j`` where it was followed (``_seek_crossing`` found nothing).
 
     On the unseen side of ``B_j`` (every other uncrossed ``B_z`` on its seen side)
     ``v_t = v̂_t + μ û_j`` with one unknown ``μ = −2 Q_j s_j``. Lines through Gaussian points of that
