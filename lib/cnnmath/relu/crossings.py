@@ -16,13 +16,15 @@ Kording, ICML 2020) alternates two steps:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.neuron import Layer2Neuron
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["kink_at", "read_weight", "seek_crossing", "walk_to_unknown"]
+__all__ = ["far_kinks", "kink_at", "read_weight", "seek_crossing", "walk_to_unknown"]
 
 
 def _steps_to_hyperplanes(h: np.ndarray, hv: np.ndarray) -> np.ndarray:
@@ -117,6 +119,56 @@ def seek_crossing(z: Layer2Neuron, j: int, w1: np.ndarray, b1: np.ndarray, rng: 
 def kink_at(g: ScalarView, y: np.ndarray, u: np.ndarray, a: float) -> float:
     """Offset of the single kink of ``s ↦ g(y + s u)`` in ``[−a/2, a/2]``, NaN if none or several."""
     return float(kink_near(g, y[None, :], u[None, :], a)[0])
+
+
+def far_kinks(
+    g: ScalarView,
+    values: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    normal: Callable[[np.ndarray], tuple[np.ndarray, float] | None],
+    found: list[np.ndarray],
+    rng: np.random.Generator,
+    *,
+    n_points: int,
+    tol: float,
+) -> bool:
+    """``TestHyperplane`` far away for a predicted boundary ``{values = 0}`` of any layer.
+
+    Pairs of the sample points ``x`` on opposite sides (``values < 0``, ``> 0``) are bisected to
+    predicted boundary points (100 halvings, no queries). At each, ``normal(y)`` gives the
+    predicted normal and the distance to the nearest known boundary (``None``: skip the point);
+    a kink must sit at ``y`` along the normal, within ``tol``, in a window of half that distance
+    (at most 0.05; 7 queries). Hits join ``found``. The test stops after ``n_points`` hits and
+    fails after ``2 + hits/4`` misses (a kink off the prediction) or ``4 + hits`` blanks (no kink
+    in the window); with no points on one side there is nothing to test, and it passes.
+    """
+    val = values(x)
+    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
+    if not len(pos) or not len(neg):
+        return True
+    a, b = x[rng.choice(neg, 2 * n_points + 4)], x[rng.choice(pos, 2 * n_points + 4)]
+    for _ in range(100):
+        mid = (a + b) / 2
+        below = values(mid) < 0
+        a = np.where(below[:, None], mid, a)
+        b = np.where(below[:, None], b, mid)
+    passed = failed = blank = 0
+    for y in (a + b) / 2:
+        if passed >= n_points or failed >= 2 + passed // 4 or blank >= 4 + passed:
+            break
+        probe = normal(y)
+        if probe is None or probe[1] < 1e-4:
+            continue
+        unit = probe[0] / np.linalg.norm(probe[0])
+        s = kink_at(g, y, unit, min(probe[1], 0.1) / 2)
+        if np.isnan(s):
+            blank += 1
+        elif abs(s) > tol:
+            failed += 1
+        else:
+            passed += 1
+            found.append(y + s * unit)
+    return failed < 2 + passed // 4 and blank < 4 + passed
 
 
 def read_weight(g: ScalarView, z: Layer2Neuron, x: np.ndarray, k: int, w1: np.ndarray,

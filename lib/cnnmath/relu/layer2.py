@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnmath.relu.crossings import kink_at, read_weight, seek_crossing, walk_to_unknown
+from cnnmath.relu.crossings import far_kinks, read_weight, seek_crossing, walk_to_unknown
 from cnnmath.relu.hyperplanes import fit_hyperplane, gradient_jump
 from cnnmath.relu.layer1 import FirstLayer
 from cnnmath.relu.linesearch import points_on_line
@@ -108,7 +108,7 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     """Layer-2 ``TestHyperplane``: ``B_z`` predicted by the complete ``ẑ`` must be a boundary far away.
 
     Pairs of ``N(0, s² I)`` points (``s = radius/3`` and ``radius``) where ``ẑ`` has opposite signs
-    are bisected to a predicted point of ``B_z`` (no queries); along the local normal there a kink must sit at the
+    are bisected to a predicted point of ``B_z`` (no queries, :func:`~cnnmath.relu.crossings.far_kinks`); along the local normal there a kink must sit at the
     prediction (7 queries each). Every kink found there is an exact point of ``B_z`` far from the
     walk and joins ``z.path`` (the spread that makes :func:`refit` well conditioned). The test stops
     after ``n_points`` hits and fails after ``2 + hits/4`` misses (a kink off the prediction) or
@@ -119,34 +119,11 @@ def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     """
     n = w1.shape[1]
     x = np.concatenate([s * rng.normal(size=(max(2000, 40 * n_points), n)) for s in (radius / 3, radius)])
-    val, _ = z.values(x, w1, b1)
-    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
-    if not len(pos) or not len(neg):
-        return True  # nothing to test against here; the output check still guards the result
-    a, b = x[rng.choice(neg, 2 * n_points + 4)], x[rng.choice(pos, 2 * n_points + 4)]
-    for _ in range(100):
-        mid = (a + b) / 2
-        below = z.values(mid, w1, b1)[0] < 0
-        a = np.where(below[:, None], mid, a)
-        b = np.where(below[:, None], b, mid)
-    passed = failed = blank = 0
-    for y in (a + b) / 2:
-        if passed >= n_points or failed >= 2 + passed // 4 or blank >= 4 + passed:
-            break
-        _, grad, _ = z.value(y, w1, b1)
-        room = np.min(np.abs(w1 @ y + b1))
-        if room < 1e-4:
-            continue
-        unit = grad / np.linalg.norm(grad)
-        s = kink_at(g, y, unit, min(room, 0.1) / 2)
-        if np.isnan(s):
-            blank += 1
-        elif abs(s) > tol:
-            failed += 1
-        else:
-            passed += 1
-            z.path.append(y + s * unit)
-    return failed < 2 + passed // 4 and blank < 4 + passed
+
+    def normal(y: np.ndarray) -> tuple[np.ndarray, float]:
+        return z.value(y, w1, b1)[1], float(np.min(np.abs(w1 @ y + b1)))
+
+    return far_kinks(g, lambda v: z.values(v, w1, b1)[0], x, normal, z.path, rng, n_points=n_points, tol=tol)
 
 
 test_far.__test__ = False  # not a pytest test

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cnnmath.relu.crossings import far_kinks
 from cnnmath.relu.hyperplanes import gradient_jump
 from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.oracle import ScalarView
@@ -441,7 +442,7 @@ def test_far3(g: ScalarView, known: KnownLayers, z: Layer3Neuron, rng: np.random
               radius: float, n_points: int, tol: float = 1e-6) -> bool:
     """Layer-3 ``TestHyperplane``: ``B_t`` predicted by ``v̂_t`` must be a boundary far away.
 
-    As :func:`~cnnmath.relu.layer2.test_far`: pairs of ``N(0, s² I)`` points (``s = radius/3``,
+    As :func:`~cnnmath.relu.layer2.test_far` (both run :func:`~cnnmath.relu.crossings.far_kinks`): pairs of ``N(0, s² I)`` points (``s = radius/3``,
     ``radius``) where ``v̂_t`` has opposite signs are bisected to a predicted point (no queries), a
     kink must sit there along ``∇v̂_t``; passed points join ``z.points``. Stops after ``n_points``
     hits; fails after ``2 + hits/4`` misses or ``4 + hits`` blanks.
@@ -449,34 +450,13 @@ def test_far3(g: ScalarView, known: KnownLayers, z: Layer3Neuron, rng: np.random
     n = known.w1.shape[1]
     x = np.concatenate([s * rng.normal(size=(2000, n)) for s in (radius / 3, radius)])
     x = x[z.valid(known, x)]
-    val = z.values(known, x)
-    pos, neg = np.flatnonzero(val > 0), np.flatnonzero(val < 0)
-    if not len(pos) or not len(neg):
-        return True
-    a, b = x[rng.choice(neg, 2 * n_points + 4)], x[rng.choice(pos, 2 * n_points + 4)]
-    for _ in range(100):
-        mid = (a + b) / 2
-        below = z.values(known, mid) < 0
-        a = np.where(below[:, None], mid, a)
-        b = np.where(below[:, None], b, mid)
-    passed = failed = blank = 0
-    for y in (a + b) / 2:
-        if passed >= n_points or failed >= 2 + passed // 4 or blank >= 4 + passed:
-            break
-        room = known.distance(y)
-        if room < 1e-4 or not z.valid(known, y[None, :])[0]:
-            continue
-        grad = z.gradient(known, y)
-        unit = grad / np.linalg.norm(grad)
-        s = kink_near(g, y[None, :], unit[None, :], min(room, 0.1) / 2)[0]
-        if np.isnan(s):
-            blank += 1
-        elif abs(s) > tol:
-            failed += 1
-        else:
-            passed += 1
-            z.points.append(y + s * unit)
-    return failed < 2 + passed // 4 and blank < 4 + passed
+
+    def normal(y: np.ndarray) -> tuple[np.ndarray, float] | None:
+        if not z.valid(known, y[None, :])[0]:
+            return None
+        return z.gradient(known, y), known.distance(y)
+
+    return far_kinks(g, lambda v: z.values(known, v), x, normal, z.points, rng, n_points=n_points, tol=tol)
 
 
 test_far3.__test__ = False  # not a pytest test
