@@ -34,18 +34,41 @@ def test_order_n_conv1d_equals_the_direct_sum(seed: int, order: int) -> None:
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("full", [True, False])
 @pytest.mark.parametrize("work, final", [(1, True), (64, True), (64, False), (1 << 18, False)])
-def test_every_blocking_and_last_level_gives_the_direct_sum(monkeypatch, work: int, final: bool) -> None:
-    """Blocks of one row, blocks across signals, and the per-index last level (no padded matrix)."""
+def test_every_blocking_and_last_level_gives_the_direct_sum(monkeypatch, work: int, final: bool, full: bool) -> None:
+    """Blocks of one window, blocks across signals, the per-index last level (no padded matrix), and
+    the monomials formed both ways (tensor products of the kernel as it is, multisets of the symmetrised one)."""
     monkeypatch.setattr(windows, "WORK_ELEMENTS", work)
+    monkeypatch.setattr(windows, "MIN_COLUMNS", 1)
+    monkeypatch.setattr(windows, "FULL_PRODUCTS", 10**6 if full else 0)
     if not final:
         monkeypatch.setattr(windows, "_FINAL_MATRIX", 0)
     rng = np.random.default_rng(work)
-    for order, length in ((3, 9), (4, 30)):
+    for order, length, stride in ((2, 7, 1), (3, 9, 1), (4, 30, 2), (3, 31, 3)):
         kernel, x = rng.standard_normal((5,) * order), rng.standard_normal((4, length))
-        ref = direct_sum(kernel, x, 1)
-        ours = conv.order_n_conv1d(torch.tensor(kernel), torch.tensor(x)).numpy()
+        ref = direct_sum(kernel, x, stride)
+        ours = conv.order_n_conv1d(torch.tensor(kernel), torch.tensor(x), stride).numpy()
         np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("order", [2, 3])
+def test_the_2d_conv_takes_both_ways_to_the_same_forms(monkeypatch, order: int) -> None:
+    """Multi-channel windows (D = C·K1·K2 = 12) through tensor products and through multisets agree."""
+    rng = np.random.default_rng(order)
+    kernel = torch.tensor(rng.standard_normal((2,) + (3, 2, 2) * order))
+    x = torch.tensor(rng.standard_normal((3, 3, 6, 5)))
+    monkeypatch.setattr(windows, "FULL_PRODUCTS", 10**6)
+    full = conv.order_n_conv2d(kernel, x, order, stride=2, padding=1)
+    monkeypatch.setattr(windows, "FULL_PRODUCTS", 0)
+    multisets = conv.order_n_conv2d(kernel, x, order, stride=2, padding=1)
+    torch.testing.assert_close(full, multisets, rtol=1e-12, atol=1e-12 * float(full.abs().max()))
+
+
+@pytest.mark.parametrize("shape", [(0, 12), (2, 0, 12)])
+def test_an_empty_batch_gives_an_empty_output(shape: tuple[int, ...]) -> None:
+    out = conv.order_n_conv1d(torch.ones(3, 3, 3, dtype=torch.float64), torch.ones(shape, dtype=torch.float64), 2)
+    assert out.shape == shape[:-1] + (5,)
 
 
 def test_large_kernels_are_symmetrised_in_chunks(monkeypatch) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
-from cnnmath.volterra.windows import WORK_ELEMENTS, window_forms
+from cnnmath.volterra.windows import WORK_ELEMENTS, column_forms
 
 __all__ = [
     "ACTIVATIONS",
@@ -56,9 +56,11 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     -------
     Tensor, shape ``(..., T)`` with ``T = (L - K) // stride + 1``.
 
-    Computed through the symmetrised kernel (:func:`cnnmath.volterra.windows.window_forms`):
-    :math:`\binom{K+n-1}{n}` products per output instead of :math:`K^n`, in blocks of rows, so the
-    memory beyond input, output and kernel stays bounded.
+    Computed by :func:`cnnmath.volterra.windows.column_forms`, in blocks of windows, so the memory
+    beyond input, output and kernel stays bounded. The signals are laid end to end (each padded
+    with zeros to a multiple of ``stride``) and the windows are a strided view of that one long
+    signal: one pass over every window of the batch, the windows that straddle two signals
+    computed and dropped (a fraction :math:`(K-1)/L` of the work).
 
     Examples
     --------
@@ -70,11 +72,20 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
         raise ValueError(f"kernel must have n >= 1 axes of equal length, got shape {tuple(kernel.shape)}")
     if not isinstance(stride, int) or stride < 1:
         raise ValueError(f"stride must be a positive int, got {stride!r}")
-    size, order = kernel.shape[0], kernel.ndim
-    if x.shape[-1] < size:
-        raise ValueError(f"signal length {x.shape[-1]} is shorter than the kernel length {size}")
-    windows = x.reshape(-1, x.shape[-1]).unfold(-1, size, stride)  # (B, T, K), a view
-    return window_forms(windows, kernel[None], order)[..., 0].reshape(*x.shape[:-1], -1)
+    size, order, length = kernel.shape[0], kernel.ndim, x.shape[-1]
+    if length < size:
+        raise ValueError(f"signal length {length} is shorter than the kernel length {size}")
+    signals, padded = x.reshape(-1, length), -(-length // stride) * stride
+    if len(signals) == 0:
+        return x.new_empty(*x.shape[:-1], (length - size) // stride + 1)
+    if padded > length:
+        signals = torch.nn.functional.pad(signals, (0, padded - length))
+    line = signals.reshape(-1)
+    columns = line.unfold(0, size, stride).T  # (K, N): column j is the window at stride * j, a view
+    forms = column_forms(columns, kernel[None], order)[0]
+    per_signal = padded // stride  # window starts in one padded signal
+    forms = torch.nn.functional.pad(forms, (0, len(signals) * per_signal - len(forms)))
+    return forms.view(len(signals), per_signal)[:, : (length - size) // stride + 1].reshape(*x.shape[:-1], -1)
 
 
 def volterra_conv1d(kernels: Sequence[torch.Tensor | float], x: torch.Tensor) -> torch.Tensor:
@@ -209,10 +220,11 @@ def order_n_conv2d(
     size = math.prod(block)  # C_in*K1*K2, ordered (channel, row, column) like a kernel block
     per_image = max(1, WORK_ELEMENTS // (size * rows * cols))  # images unfolded at a time
     out = x.new_empty(x.shape[0], kernel.shape[0], rows, cols)
+    flat_kernel = kernel.reshape(kernel.shape[0], *(size,) * order)
     for b in range(0, x.shape[0], per_image):
         patches = torch.nn.functional.unfold(x[b : b + per_image], block[1:], padding=padding, stride=stride)
-        forms = window_forms(patches.transpose(1, 2), kernel.reshape(kernel.shape[0], *(size,) * order), order)
-        out[b : b + per_image] = forms.transpose(1, 2).reshape(-1, kernel.shape[0], rows, cols)
+        forms = column_forms(patches.transpose(0, 1).reshape(size, -1), flat_kernel, order)  # (C_out, images·T)
+        out[b : b + per_image] = forms.reshape(kernel.shape[0], -1, rows, cols).transpose(0, 1)
     return out
 
 

@@ -4,18 +4,26 @@ Every output of an order-:math:`n` convolution is a degree-:math:`n` form of one
 :math:`p \in \mathbb{R}^D` of the input (``D = K`` in 1-D, ``C·K1·K2`` in 2-D):
 
 .. math:: y = \sum_{i_1..i_n} H[i_1..i_n]\, p_{i_1} \cdots p_{i_n}
-            = \sum_{i_1 \le \dots \le i_n} c[i_1..i_n]\, p_{i_1} \cdots p_{i_n},
+            = \sum_{k} p_k \sum_{I} H[I, k]\, m_I(p),
 
-where :math:`c` sums :math:`H` over the permutations of each index multiset (only the symmetric
-part of :math:`H` reaches the output). There are :math:`\binom{D+n-1}{n}` multisets instead of
-:math:`D^n` index tuples (6,188 instead of 371,293 for ``D = 13, n = 5``). A multiset
-:math:`i_1 \le \dots \le i_d` is stored at its rank in the combinatorial number system,
-:math:`\sum_{j=1}^{d} \binom{i_j + j - 1}{j}`, so the monomials of degree :math:`d` ending in index
-:math:`k` are those of degree :math:`d-1` with rank below :math:`\binom{k+d-1}{d-1}`, times
-:math:`p_k`. The monomials of degree ``n − 1`` are built level by level (one product of
-contiguous rows per last index); the last level is one matrix product with the coefficients laid out per last
-index. Rows are processed in blocks of at most ``WORK_ELEMENTS`` working numbers, so the
-memory beyond input, output and kernel is bounded whatever the batch, length, order and kernel.
+:math:`m_I` running over the degree-:math:`(n-1)` monomials of the window. Windows are columns
+of a ``(D, N)`` matrix (in 1-D a strided view of the signal, no copy) and are processed in blocks
+of columns, so every block's products stay in cache and the memory beyond input, output and
+kernel is bounded. Two ways to form the monomials:
+
+* **Tensor products** (:math:`D^{n-1} \le` ``FULL_PRODUCTS``, e.g. order 3 with a window of up to
+  16): the :math:`D^{n-1}` products :math:`p_{i_1} \cdots p_{i_{n-1}}` are made by
+  :math:`n-2` broadcast multiplications and contracted with the kernel as it is, in one matrix
+  product per block. Few large operations per block: the fastest way when the products are few.
+* **Multisets** (otherwise): only the symmetric part of :math:`H` reaches the output, so
+  :math:`y = \sum_{i_1 \le \dots \le i_n} c[i_1..i_n]\, p_{i_1} \cdots p_{i_n}` with :math:`c` the
+  sum of :math:`H` over the permutations of each multiset: :math:`\binom{D+n-1}{n}` terms
+  instead of :math:`D^n` (6,188 instead of 371,293 for ``D = 13, n = 5``). A multiset
+  :math:`i_1 \le \dots \le i_d` is stored at its rank in the combinatorial number system,
+  :math:`\sum_{j=1}^{d} \binom{i_j + j - 1}{j}`, so the monomials of degree :math:`d` ending in
+  index :math:`k` are those of degree :math:`d-1` with rank below :math:`\binom{k+d-1}{d-1}`,
+  times :math:`p_k`: each level is made of contiguous row products, and the last level is one
+  matrix product with the coefficients laid out per last index.
 """
 
 from __future__ import annotations
@@ -25,9 +33,12 @@ from functools import lru_cache
 
 import torch
 
-__all__ = ["WORK_ELEMENTS", "symmetric_coefficients", "window_forms"]
+__all__ = ["FULL_PRODUCTS", "WORK_ELEMENTS", "column_forms", "symmetric_coefficients"]
 
-WORK_ELEMENTS = 1 << 19  # numbers in one block's working set (4 MiB of float64)
+WORK_ELEMENTS = 1 << 17  # numbers in one block's working set (1 MiB of float64: stays in cache)
+MIN_COLUMNS = 256  # blocks hold at least this many windows (fewer, larger operations) ...
+MAX_ELEMENTS = 1 << 22  # ... unless that takes more than this many numbers (32 MiB of float64)
+FULL_PRODUCTS = 256  # windows with at most this many degree-(n−1) tensor products skip the symmetrisation
 _MAP_CHUNK = 1 << 16  # kernel entries ranked at a time
 _CACHED_MAP = 1 << 21  # rank maps up to this many entries are kept (16 MiB of int64)
 _FINAL_MATRIX = 1 << 22  # largest zero-padded last-level matrix (32 MiB of float64)
@@ -80,60 +91,74 @@ def _final_layout(coeff: torch.Tensor, size: int, order: int) -> torch.Tensor | 
     return final.reshape(-1, prefixes)
 
 
-def _block_forms(
-    patches: torch.Tensor, coeff: torch.Tensor, final: torch.Tensor | None, order: int
-) -> torch.Tensor:
-    """Forms of the windows ``patches`` ``(D, R)`` (one window per column) → ``(C_out, R)``.
+class _Forms:
+    """The forms of one kernel, ready to be applied to blocks of windows."""
 
-    Monomials are kept one per row, so every product reads and writes contiguous rows.
-    """
-    size = patches.shape[0]
-    monomials = patches.new_ones(1, patches.shape[1])
-    for degree in range(1, order):  # degree-d monomials ending in k: those of degree d-1 up to rank C(k+d-1, d-1), times p_k
-        level = patches.new_empty(math.comb(size + degree - 1, degree), patches.shape[1])
+    def __init__(self, kernel: torch.Tensor, size: int, order: int) -> None:
+        self.size, self.order, self.channels = size, order, kernel.shape[0]
+        flat = kernel.reshape(self.channels, -1)
+        self.full = size ** (order - 1) <= FULL_PRODUCTS
+        if order == 1:
+            self.final, self.coeff, levels = flat, None, []
+        elif self.full:  # row (k, o), column I: H[o, I, k]
+            self.coeff = None
+            self.final = flat.reshape(self.channels, -1, size).permute(2, 0, 1).reshape(size * self.channels, -1)
+            levels = [size**d for d in range(2, order)]
+        else:
+            self.coeff = symmetric_coefficients(flat, size, order)
+            self.final = _final_layout(self.coeff, size, order)
+            levels = [math.comb(size + d - 1, d) for d in range(2, order)]
+        self.levels = levels
+        width = sum(levels) + (size + 1) * self.channels + size
+        self.columns = max(1, min(MAX_ELEMENTS // width, max(MIN_COLUMNS, WORK_ELEMENTS // width)))
+
+    def block(self, patches: torch.Tensor, buffers: list[torch.Tensor], out: torch.Tensor) -> None:
+        """Forms of the windows ``patches`` ``(D, r)`` (one per column, any strides) into ``out`` ``(C_out, r)``."""
+        size, width = self.size, patches.shape[1]
+        if self.order == 1:
+            torch.mm(self.final, patches, out=out)
+            return
+        monomials = patches  # degree 1
+        for degree, buffer in enumerate(buffers, start=2):
+            level = buffer[:, :width]
+            if self.full:  # products (I, i) of degree d-1 tuples I and indices i
+                torch.mul(monomials[:, None, :], patches[None, :, :], out=level.view(-1, size, width))
+            else:  # multisets ending in k: those of degree d-1 up to rank C(k+d-1, d-1), times p_k
+                for k in range(size):
+                    count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
+                    torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
+            monomials = level
+        if self.final is not None:
+            inner = (self.final @ monomials).view(size, self.channels, width)
+            torch.sum(inner.mul_(patches[:, None]), 0, out=out)
+            return
+        out.zero_()
         for k in range(size):
-            count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
-            torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
-        monomials = level
-    if final is not None:
-        inner = (final @ monomials).reshape(size, -1, patches.shape[1])
-        return inner.mul_(patches[:, None]).sum(0)
-    out = patches.new_zeros(coeff.shape[1], patches.shape[1])
-    for k in range(size):
-        count, offset = math.comb(k + order - 1, order - 1), math.comb(k + order - 1, order)
-        out.addcmul_(patches[k], coeff[offset : offset + count].T @ monomials[:count])
-    return out
+            count, offset = math.comb(k + self.order - 1, self.order - 1), math.comb(k + self.order - 1, self.order)
+            out.addcmul_(patches[k], self.coeff[offset : offset + count].T @ monomials[:count])
 
 
-def window_forms(windows: torch.Tensor, kernel: torch.Tensor, order: int) -> torch.Tensor:
-    r""":math:`y[b, t, o] = \sum_{i_1..i_n} H[o, i_1..i_n] \prod_k W[b, t, i_k]` in bounded memory.
+def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> torch.Tensor:
+    r""":math:`y[o, s] = \sum_{i_1..i_n} H[o, i_1..i_n] \prod_k P[i_k, s]` in bounded memory.
 
     Parameters
     ----------
-    windows : Tensor ``(B, T, D)``
-        The windows; may be a strided view (``Tensor.unfold``): only blocks of rows are copied.
+    columns : Tensor ``(D, N)``
+        One window per column; may be a strided view (``Tensor.unfold``): nothing is copied
+        beyond one block.
     kernel : Tensor ``(C_out,) + (D,) * order``
     order : int
         ``n >= 1``.
 
     Returns
     -------
-    Tensor ``(B, T, C_out)``.
+    Tensor ``(C_out, N)``.
     """
-    batch, length, size = windows.shape
-    coeff = symmetric_coefficients(kernel.to(windows.dtype), size, order)
-    final = _final_layout(coeff, size, order)
-    width = 4 * math.comb(size + order - 2, order - 1) + 2 * size + coeff.shape[1] * (size + 1)
-    rows = max(1, WORK_ELEMENTS // width)
-    out = windows.new_empty(batch, length, coeff.shape[1])
-    if length >= rows:
-        for b in range(batch):
-            for t in range(0, length, rows):
-                block = windows[b, t : t + rows].T.contiguous()
-                out[b, t : t + rows] = _block_forms(block, coeff, final, order).T
-    else:
-        step = rows // length
-        for b in range(0, batch, step):
-            block = windows[b : b + step].reshape(-1, size).T.contiguous()
-            out[b : b + step] = _block_forms(block, coeff, final, order).T.reshape(-1, length, coeff.shape[1])
+    size, count = columns.shape
+    forms = _Forms(kernel.to(columns.dtype), size, order)
+    step = min(forms.columns, max(count, 1))
+    buffers = [columns.new_empty(rows, step) for rows in forms.levels]
+    out = columns.new_empty(forms.channels, count)
+    for start in range(0, count, step):
+        forms.block(columns[:, start : start + step], buffers, out[:, start : start + step])
     return out
