@@ -113,7 +113,7 @@ def main() -> None:
     if lib is not None:
         columns += ["C++ wall (ms)", "C++ CPU (ms)", "C++ peak extra (MiB)", "speed-up (wall)", "speed-up (CPU)", "max rel diff"]
         summary = (
-            f"Our order-n convolution (tensor products or multisets of each window, in blocks of windows that stay in"
+            "Our order-n convolution (tensor products or multisets of each window, in blocks of windows that stay in"
             f" cache; {args.threads} torch threads) against"
             " the authors' C++ `conv1d_order_n` from nnvolterra (one thread: their code has none), called per"
             f" signal as their `npxconv.conv_ordern` does; {BATCH} signals, float64, best of {args.repeats}"

@@ -8,40 +8,49 @@ Every output of an order-:math:`n` convolution is a degree-:math:`n` form of one
 
 :math:`m_I` running over the degree-:math:`(n-1)` monomials of the window. Windows are columns
 of a ``(D, N)`` matrix (in 1-D a strided view of the signal, no copy) and are processed in blocks
-of columns, so every block's products stay in cache and the memory beyond input, output and
-kernel is bounded. Two ways to form the monomials:
+of columns, so the memory beyond input, output and kernel is bounded.
 
-* **Tensor products** (:math:`D^{n-1} \le` ``FULL_PRODUCTS``, e.g. order 3 with a window of up to
-  16): the :math:`D^{n-1}` products :math:`p_{i_1} \cdots p_{i_{n-1}}` are made by
-  :math:`n-2` broadcast multiplications and contracted with the kernel as it is, in one matrix
-  product per block. Few large operations per block: the fastest way when the products are few.
-* **Multisets** (otherwise): only the symmetric part of :math:`H` reaches the output, so
-  :math:`y = \sum_{i_1 \le \dots \le i_n} c[i_1..i_n]\, p_{i_1} \cdots p_{i_n}` with :math:`c` the
-  sum of :math:`H` over the permutations of each multiset: :math:`\binom{D+n-1}{n}` terms
-  instead of :math:`D^n` (6,188 instead of 371,293 for ``D = 13, n = 5``). A multiset
-  :math:`i_1 \le \dots \le i_d` is stored at its rank in the combinatorial number system,
-  :math:`\sum_{j=1}^{d} \binom{i_j + j - 1}{j}`, so the monomials of degree :math:`d` ending in
-  index :math:`k` are those of degree :math:`d-1` with rank below :math:`\binom{k+d-1}{d-1}`,
-  times :math:`p_k`: each level is made of contiguous row products, and the last level is one
-  matrix product with the coefficients laid out per last index.
+Only the symmetric part of :math:`H` reaches the output, so
+:math:`y = \sum_{i_1 \le \dots \le i_n} c[i_1..i_n]\, p_{i_1} \cdots p_{i_n}` with :math:`c` the
+sum of :math:`H` over the permutations of each multiset: :math:`\binom{D+n-1}{n}` terms instead
+of :math:`D^n` (165 instead of 729 for ``D = 9, n = 3``; 6,188 instead of 371,293 for
+``D = 13, n = 5``). A multiset :math:`i_1 \le \dots \le i_d` is stored at its rank in the
+combinatorial number system, :math:`\sum_{j=1}^{d} \binom{i_j + j - 1}{j}`, so the monomials of
+degree :math:`d` ending in index :math:`k` are those of degree :math:`d-1` with rank below
+:math:`\binom{k+d-1}{d-1}`, times :math:`p_k`: each level is made of contiguous row products
+(level 1 is the windows themselves), and the last level is one matrix product with the
+coefficients laid out per last index.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import torch
 
-__all__ = ["FULL_PRODUCTS", "WORK_ELEMENTS", "column_forms", "symmetric_coefficients"]
+__all__ = ["WORK_ELEMENTS", "column_forms", "symmetric_coefficients"]
 
-WORK_ELEMENTS = 1 << 17  # numbers in one block's working set (1 MiB of float64: stays in cache)
-MIN_COLUMNS = 256  # blocks hold at least this many windows (fewer, larger operations) ...
-MAX_ELEMENTS = 1 << 22  # ... unless that takes more than this many numbers (32 MiB of float64)
-FULL_PRODUCTS = 256  # windows with at most this many degree-(n−1) tensor products skip the symmetrisation
+WORK_ELEMENTS = 1 << 21  # numbers in one block's working set (16 MiB of float64)
 _MAP_CHUNK = 1 << 16  # kernel entries ranked at a time
 _CACHED_MAP = 1 << 21  # rank maps up to this many entries are kept (16 MiB of int64)
 _FINAL_MATRIX = 1 << 22  # largest zero-padded last-level matrix (32 MiB of float64)
+_SPARE = threading.local()  # per thread, the last block buffer, kept for the next call
+
+
+def _buffer(numel: int, like: torch.Tensor) -> torch.Tensor:
+    """A flat scratch tensor of ``numel`` numbers, reused across calls (per thread, dtype and device).
+
+    A fresh buffer of megabytes costs more than the products written into it (the system maps and
+    zeroes its pages on first touch), so the last one is kept; at most :data:`WORK_ELEMENTS` numbers.
+    """
+    spare = getattr(_SPARE, "buffer", None)
+    if spare is None or spare.numel() < numel or spare.dtype != like.dtype or spare.device != like.device:
+        spare = like.new_empty(numel)
+        if numel <= WORK_ELEMENTS:
+            _SPARE.buffer = spare
+    return spare[:numel]
 
 
 def _ranks(flat: torch.Tensor, size: int, order: int) -> torch.Tensor:
@@ -75,6 +84,17 @@ def symmetric_coefficients(kernel: torch.Tensor, size: int, order: int) -> torch
     return out
 
 
+@lru_cache(maxsize=16)
+def _final_places(size: int, order: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For the last-level matrix: (rank of each multiset, its place ``k · prefixes + prefix rank``)."""
+    prefixes, ranks, places = math.comb(size + order - 2, order - 1), [], []
+    for k in range(size):
+        count, offset = math.comb(k + order - 1, order - 1), math.comb(k + order - 1, order)
+        ranks.append(torch.arange(offset, offset + count))
+        places.append(torch.arange(k * prefixes, k * prefixes + count))
+    return torch.cat(ranks), torch.cat(places)
+
+
 def _final_layout(coeff: torch.Tensor, size: int, order: int) -> torch.Tensor | None:
     """Coefficients as a ``(size·C_out, C(size+order−2, order−1))`` matrix (zero where the prefix is too long).
 
@@ -84,49 +104,39 @@ def _final_layout(coeff: torch.Tensor, size: int, order: int) -> torch.Tensor | 
     prefixes = math.comb(size + order - 2, order - 1)
     if prefixes * size * coeff.shape[1] > _FINAL_MATRIX:
         return None
-    final = coeff.new_zeros(size, coeff.shape[1], prefixes)
-    for k in range(size):
-        count, offset = math.comb(k + order - 1, order - 1), math.comb(k + order - 1, order)
-        final[k, :, :count] = coeff[offset : offset + count].T
-    return final.reshape(-1, prefixes)
+    ranks, places = _final_places(size, order)
+    final = coeff.new_zeros(size * prefixes, coeff.shape[1])
+    final[places] = coeff[ranks]
+    return final.view(size, prefixes, -1).permute(0, 2, 1).reshape(-1, prefixes)
 
 
 class _Forms:
-    """The forms of one kernel, ready to be applied to blocks of windows."""
+    """The multiset coefficients of one kernel, ready to be applied to blocks of windows."""
 
     def __init__(self, kernel: torch.Tensor, size: int, order: int) -> None:
         self.size, self.order, self.channels = size, order, kernel.shape[0]
-        flat = kernel.reshape(self.channels, -1)
-        self.full = size ** (order - 1) <= FULL_PRODUCTS
-        if order == 1:
-            self.final, self.coeff, levels = flat, None, []
-        elif self.full:  # row (k, o), column I: H[o, I, k]
-            self.coeff = None
-            self.final = flat.reshape(self.channels, -1, size).permute(2, 0, 1).reshape(size * self.channels, -1)
-            levels = [size**d for d in range(2, order)]
-        else:
-            self.coeff = symmetric_coefficients(flat, size, order)
-            self.final = _final_layout(self.coeff, size, order)
-            levels = [math.comb(size + d - 1, d) for d in range(2, order)]
-        self.levels = levels
-        width = sum(levels) + (size + 1) * self.channels + size
-        self.columns = max(1, min(MAX_ELEMENTS // width, max(MIN_COLUMNS, WORK_ELEMENTS // width)))
+        # on the CPU: the permutation sums then come out the same on every device and every call
+        # (a GPU's index_add_ adds in no fixed order)
+        coeff = symmetric_coefficients(kernel.cpu(), size, order)
+        final = _final_layout(coeff, size, order) if order > 1 else None
+        self.coeff = coeff.to(kernel.device)
+        self.final = None if final is None else final.to(kernel.device)
+        self.levels = [math.comb(size + d - 1, d) for d in range(2, order)]
+        width = sum(self.levels) + (size + 1) * self.channels + size
+        self.columns = max(1, WORK_ELEMENTS // width)
 
     def block(self, patches: torch.Tensor, buffers: list[torch.Tensor], out: torch.Tensor) -> None:
         """Forms of the windows ``patches`` ``(D, r)`` (one per column, any strides) into ``out`` ``(C_out, r)``."""
         size, width = self.size, patches.shape[1]
         if self.order == 1:
-            torch.mm(self.final, patches, out=out)
+            torch.mm(self.coeff.T, patches, out=out)
             return
         monomials = patches  # degree 1
-        for degree, buffer in enumerate(buffers, start=2):
+        for degree, buffer in enumerate(buffers, start=2):  # multisets ending in k: degree d-1 ranks < C(k+d-1, d-1), times p_k
             level = buffer[:, :width]
-            if self.full:  # products (I, i) of degree d-1 tuples I and indices i
-                torch.mul(monomials[:, None, :], patches[None, :, :], out=level.view(-1, size, width))
-            else:  # multisets ending in k: those of degree d-1 up to rank C(k+d-1, d-1), times p_k
-                for k in range(size):
-                    count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
-                    torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
+            for k in range(size):
+                count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
+                torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
             monomials = level
         if self.final is not None:
             inner = (self.final @ monomials).view(size, self.channels, width)
@@ -157,7 +167,11 @@ def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> tor
     size, count = columns.shape
     forms = _Forms(kernel.to(columns.dtype), size, order)
     step = min(forms.columns, max(count, 1))
-    buffers = [columns.new_empty(rows, step) for rows in forms.levels]
+    scratch = _buffer(sum(forms.levels) * step, columns)
+    buffers, start = [], 0
+    for rows in forms.levels:
+        buffers.append(scratch[start : start + rows * step].view(rows, step))
+        start += rows * step
     out = columns.new_empty(forms.channels, count)
     for start in range(0, count, step):
         forms.block(columns[:, start : start + step], buffers, out[:, start : start + step])
