@@ -49,8 +49,9 @@ net = nets.SmallCNN(ratios=(1.0, 0.5, 0.5), families=nets.PAPER_FAMILIES)
 before = [conv.akps() for conv in net.convs]
 kernels_before = net.convs[0].weight.detach().clone()
 nets.train_classifier(net, d.x_train, d.y_train, epochs=epochs, seed=seed, device=dev)
-after = [conv.akps() for conv in net.convs]
 acc = nets.accuracy(net, d.x_test, d.y_test, device=dev)
+net.cpu()  # the trained parameters are read and drawn on the CPU, whatever the device
+after = [conv.akps() for conv in net.convs]
 print(f"test accuracy {100 * acc:.1f} %")
 for l, akps in enumerate(after, 1):
     for fam, p in akps.items():

@@ -70,14 +70,17 @@ def one_seed(s: int) -> dict:
         feats = model.features(d.x_test).double().numpy()
     oracle = Oracle(head, n_in=head.sizes[0])
     ex = extract(oracle, np.random.default_rng(s + 1), layers=1)
-    # unit incoming rows, signs resolved by the output layer's fit
-    recovered = canonical(ex.net)
-    score = score_first_layer(head, recovered.weights[0], recovered.biases[0])
+    if ex.net is None:  # nothing could be built: a failed seed, counted as such by the claims
+        score, fid = None, None
+    else:  # unit incoming rows, signs resolved by the output layer's fit
+        recovered = canonical(ex.net)
+        score = score_first_layer(head, recovered.weights[0], recovered.biases[0])
+        fid = fidelity(head, ex.net, feats)
     return {
         "head": head,
         "ex": ex,
         "score": score,
-        "fid": fidelity(head, ex.net, feats),
+        "fid": fid,
         "losses": losses,
         "acc": accuracy(model, d.x_test, d.y_test, device=dev),
         "alive": (head.preactivations(feats)[0] > 0).mean(axis=0),
@@ -86,6 +89,9 @@ def one_seed(s: int) -> dict:
 
 runs = [one_seed(seed + i) for i in range(n_seeds)]
 for i, r in enumerate(runs):
+    if r["score"] is None:
+        print(f"seed {seed + i}: no network extracted: {'; '.join(r['ex'].problems)}")
+        continue
     print(
         f"seed {seed + i}: test accuracy {r['acc']:.4f}; inferred "
         f"{r['ex'].architecture} with {r['ex'].queries} queries;"
@@ -97,7 +103,8 @@ for i, r in enumerate(runs):
     )
 
 # %% tags=["hide-input"] mystnb={"figure": {"caption": "The dense ReLU head of a trained CNN extracted from queries, first seed: (a) the error of each recovered hidden neuron's unit row $[w, b]$, far below the bound $10^{-8}$ (dashed); (b) the fraction of test images on which each neuron is active, red crosses marking the neurons real images never activate, recovered all the same.", "name": "fig-cross-fig03"}, "image": {"alt": "Two stacked plots over the hidden neurons of the head. Top: recovery error on a log scale, every point between about ten to the minus fourteen and ten to the minus eleven, well below a dashed line at ten to the minus eight. Bottom: a bar chart of how often each neuron is active on test images; a minority of neurons have tall bars, and red crosses on the axis mark the many neurons that are never active."}}
-score, alive = runs[0]["score"], runs[0]["alive"]
+shown = next((r for r in runs if r["score"] is not None), runs[0])  # the first seed extracted
+score, alive = shown["score"], shown["alive"]
 order = np.argsort(score.true_index)
 neurons = np.arange(score.n_true)
 fig, (ax0, ax1) = plotting.subplots(2, 1, aspect=0.42, sharex=True)
@@ -105,7 +112,7 @@ ax0.semilogy(neurons, np.maximum(score.errors[order], 1e-17), "o")
 ax0.axhline(1e-8, color="gray", ls="--", lw=1)
 ax0.set(
     ylabel="max error of [w, b]",
-    title=f"(a) recovery error per neuron, seed {seed} (dashed: 1e-8)",
+    title=f"(a) recovery error per neuron, seed {seed + runs.index(shown)} (dashed: 1e-8)",
 )
 ax1.bar(neurons, alive, color=["C3" if a == 0 else "C0" for a in alive])
 never = neurons[alive == 0]
@@ -126,9 +133,11 @@ plt.show()
 
 # %% tags=["nbval-check-output"]
 exact_arch = sum(r["ex"].architecture == r["head"].sizes for r in runs)
-matched = sum(len(r["score"].errors) == hidden for r in runs)
-median_worst = float(np.median([r["score"].max_error for r in runs]))
-faithful = sum(r["fid"]["argmax"] == 1.0 and r["fid"]["max_rel"] <= 1e-6 for r in runs)
+done = [r for r in runs if r["score"] is not None]  # a seed with no network fails every claim
+matched = sum(len(r["score"].errors) == hidden for r in done)
+worst = [np.inf if r["score"] is None else r["score"].max_error for r in runs]
+median_worst = float(np.median(worst))
+faithful = sum(r["fid"]["argmax"] == 1.0 and r["fid"]["max_rel"] <= 1e-6 for r in done)
 claim(
     "cross.fig03.architecture",
     kind="finding",

@@ -47,6 +47,7 @@ from cnnmath.relu.nets import random_relu_net
 
 plotting.use_style()
 runtime.seed_everything(seed)
+runtime.resolve_device(device)  # numpy only
 net = random_relu_net((2, 5, 5, 1), np.random.default_rng(seed))
 print("network sizes:", net.sizes, "| data: none (random network, inputs on a grid)")
 

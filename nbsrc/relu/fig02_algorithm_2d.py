@@ -40,6 +40,7 @@ from cnnmath.relu.oracle import Oracle
 
 plotting.use_style()
 runtime.seed_everything(seed)
+runtime.resolve_device(device)  # numpy only
 net = random_relu_net((2, 5, 5, 1), np.random.default_rng(seed))
 oracle = Oracle(net, 2)
 ex = extract(oracle, np.random.default_rng(seed + 1), n_lines=n_lines, radius=radius)
