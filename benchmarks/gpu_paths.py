@@ -81,6 +81,9 @@ def paper_estimate(jobs: list[dict], root: Path) -> str:
 
 def main(runs: list[str]) -> int:
     """Write ``benchmarks/results/gpu_paths.json`` from the run folders ``runs``, in order."""
+    if not runs:  # `make bench` runs every script here without arguments: nothing to read, keep the record
+        print("gpu_paths: no run folders given (they come from a GPU machine); the record is left as it is")
+        return 0
     root = repo_root()
     latest, jobs, env, failed_first = {}, [], {}, set()
     for run in runs:  # a later run of a notebook under the same profile replaces the earlier row
