@@ -84,7 +84,7 @@ class PytorchWaveletsDtcwt:
             self.fwd.append(fw)
             self.inv.append(iv)
         torch.set_default_dtype(default)
-        self.signs = [dtcwpt._signs_wavelet(j + 1, torch.zeros(1)) for j in range(J)]
+        self.signs = [dtcwt._signs_wavelet(j + 1, torch.zeros(1)) for j in range(J)]
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         lows = [x[:, None]] * 4
