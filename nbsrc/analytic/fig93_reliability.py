@@ -20,7 +20,8 @@
 # convergence** (early stopping on a validation split, as in Table 92) on `n_train` images of
 # MNIST and Fashion-MNIST: the all-analytic network (AnaNN; Gabor, LoG, TGD), the plain CNN, and
 # the plain CNN of the AnaNN's size. The reliability of a network is its accuracy averaged over
-# the noise levels; differences are tested with Welch's test over `n_seeds` seeds.
+# the noise levels; differences over `n_seeds` seeds are given by Welch's test and by the
+# Hodges–Lehmann shift with its exact distribution-free interval (why, see Table 92).
 
 # %% tags=["parameters"]
 seed = 0
@@ -118,28 +119,46 @@ for (ds, other), w in tests.items():
         f"dof = {w.dof:4.1f}, p = {w.p:.3g}"
     )
 
+# %%
+margin = 15.0
+shifts = {
+    (ds, other): stats.hodges_lehmann(reliab[ds, "AnaNN"], reliab[ds, other])
+    for ds, other in tests
+}
+for (ds, other), h in shifts.items():
+    print(
+        f"{ds:14s} AnaNN − {other:24s}: Hodges–Lehmann {h.estimate:+6.2f} points, "
+        f"95 % interval [{h.lo:+6.2f}, {h.hi:+6.2f}]"
+    )
+
 # %% [markdown]
-# The claims (findings over `n_seeds` seeds): per data set, the AnaNN is **not shown less
-# reliable** than the plain CNN of its size or the full plain CNN — the 95 % Welch confidence
-# interval of the difference of noise-averaged accuracies reaches above 0. At 300 training
-# images the plain nets' seed spread is wide (an sd of several points), so the interval is too
-# wide to bound the difference from below by a few points, and no test here shows the AnaNN
-# *more* reliable either (the p values above): neither is claimed.
+# The claims (findings over `n_seeds` seeds) use the Hodges–Lehmann shift of the noise-averaged
+# accuracy and its exact distribution-free interval (robust to a seed on which a network fails
+# to train; see Table 92). Under noise every network's accuracy varies from seed to seed far
+# more than its clean accuracy, and the plain nets fail outright on some seeds, so the margin —
+# by the rule of Table 92, about three times the seed-to-seed sd of the compared quantity — is
+# wide: per data set, the AnaNN is **not less reliable than the plain CNN, or the plain CNN of
+# its size, by more than `margin` points** (the lower end of the interval lies above
+# −`margin`). That is all 5 seeds resolve: measured over many more seeds the AnaNN's
+# noise-averaged accuracy tends to be the higher, but a 5-seed interval excludes 0 on under
+# half of the seed sets, so **the difference itself is unresolved at this scale**; neither
+# "as reliable within a few points" nor "more reliable" is claimed. Deciding it needs more
+# seeds (the `paper` profile) or more training data.
 
 # %% tags=["nbval-check-output"]
-for (ds, other), w in tests.items():
+for (ds, other), h in shifts.items():
     tag = "equal_size" if "size" in other else "plain"
     claim(
         f"analytic.fig93.{ds.lower().replace('-', '_')}_noise_vs_{tag}",
         kind="finding",
-        ours=w.diff,
+        ours=h.estimate,
         paper=None,
         n=n_seeds,
-        holds=bool(w.hi > 0.0),
+        holds=bool(h.lo > -margin),
         fmt=".1f",
-        condition="95 % Welch CI of the difference reaches above 0",
+        condition=f"lower end of the 95 % Hodges–Lehmann interval > −{margin:g} points",
         note=(
-            f"AnaNN − {other}, accuracy averaged over test noise "
-            f"s ∈ [0, {noise_max:g}] (points), {ds}"
+            f"AnaNN − {other}, Hodges–Lehmann shift of the accuracy averaged over test "
+            f"noise s ∈ [0, {noise_max:g}] (points), {ds}"
         ),
     )
