@@ -1,5 +1,8 @@
 """Maths of the ReLU-extraction chapter (Rolnick & Kording, ICML 2020): exact recovery in float64."""
 
+import importlib
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -169,3 +172,50 @@ def test_bad_arguments_raise_value_error():
         Oracle(lambda x: x, 0)
     with pytest.raises(ValueError, match="layers"):
         extract(Oracle(_net((3, 4, 1), 0), 3), np.random.default_rng(0), layers=4)
+
+
+def test_oracle_keeps_every_answer_while_it_fits_then_a_uniform_sample(monkeypatch):
+    """Reservoir sampling: each kept row is a real (query, answer) pair; once full, the kept rows
+    are spread over the whole run (algorithm R keeps row i with probability capacity / n)."""
+    from cnnmath.relu import oracle as oracle_module
+
+    oracle = Oracle(lambda x: 2 * x, 1)
+    for start in range(0, 500, 37):
+        oracle(np.arange(start, min(start + 37, 500), dtype=float)[:, None])
+    x, y = oracle.answered()
+    np.testing.assert_array_equal(x[:, 0], np.arange(500.0))
+    np.testing.assert_array_equal(y, 2 * x)
+    monkeypatch.setattr(oracle_module, "_KEPT_NUMBERS", 200)  # 100 rows of (x, y)
+    oracle = Oracle(lambda x: 2 * x, 1)
+    for start in range(0, 10_000, 37):
+        oracle(np.arange(start, min(start + 37, 10_000), dtype=float)[:, None])
+    x, y = oracle.answered()
+    assert len(x) == 100 and len(np.unique(x)) == 100
+    np.testing.assert_array_equal(y, 2 * x)
+    assert 30 <= int((x < 5000).sum()) <= 70  # binomial(100, 1/2): four standard deviations
+
+
+def _memorized_net() -> ReLUNet:
+    """A 10-10-10-1 network trained to memorise 20 random points with binary targets (Carlini et al.'s
+    recipe: N(0, 1/fan_out) weights, zero biases, squared loss, Adam 3e-4, batch 4, 100 epochs; seed 2).
+    One of its layer-2 neurons is active on 0.045 % of N(0, I) inputs."""
+    arrays = np.load(Path(__file__).parent / "data" / "relu_memorized_10_10_10_1.npz")
+    return ReLUNet(tuple(arrays[f"w{k}"] for k in range(3)), tuple(arrays[f"b{k}"] for k in range(3)))
+
+
+@pytest.mark.parametrize("check_answers", [True, False])
+def test_a_rarely_active_neuron_is_not_missed_silently(monkeypatch, check_answers):
+    """Fresh validation inputs miss the rare neuron; the run's own answers do not. With that check
+    the extraction is complete and exact; without it, it returns a network that lacks the neuron and
+    calls it complete — the check is what stands between the two."""
+    extract_module = importlib.import_module("cnnmath.relu.extract")  # the module, not the function
+
+    if not check_answers:
+        monkeypatch.setattr(extract_module, "_answered_error", lambda oracle, net: 0.0)
+    net = _memorized_net()
+    ex = extract(Oracle(net, 10), np.random.default_rng(10_002))
+    fid = ra.fidelity(net, ex.net, np.random.default_rng(0).normal(size=(10_000, 10)))["max_rel"]
+    if check_answers:
+        assert ex.complete and ex.architecture == net.sizes and fid <= 1e-9
+    else:
+        assert ex.complete and ex.architecture != net.sizes and fid > 1e-6

@@ -85,9 +85,10 @@ class Extraction:
         ``layer3`` (three hidden layers, with their output-layer fits), ``output`` (one-hidden-layer
         nets), ``total`` (including the piecewise-linearity check and the output width).
     output_residual : float
-        The larger of the final least squares' relative residual and the relative error of the
+        The larger of the final least squares' relative residual, the relative error of the
         recovered network on 1000 fresh inputs at each of three scales (10 000 with three hidden
-        layers, whose neurons can be active on a sliver of the inputs; ≈ 0 when complete).
+        layers, whose neurons can be active on a sliver of the inputs) and its relative error on
+        the answers the oracle kept of the run's own queries (no new queries); ≈ 0 when complete.
     complete : bool
         True only when nothing below went wrong.
     problems : list of str
@@ -221,6 +222,7 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
             return
         signs, a, d, res = out
         ex.net = ReLUNet((signs[:, None] * w1, a), (signs * b1, d))
+        res = max(res, _answered_error(oracle, ex.net))
         ex.output_residual = res
         if res > out_tol:
             ex.problems.append(f"output layer: relative residual {res:.1e} > {out_tol:g}; the"
@@ -329,10 +331,28 @@ def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: fl
               n: int = 1000) -> float:
     """``max |N − N̂| / max |N|`` on ``n`` fresh ``N(0, s² I)`` inputs at each scale
     ``s ∈ {1, radius/3, radius}`` (queries counted; each scale relative to its own ``max |N|``): a
-    neuron active only where the output fit had no point shows here."""
+    neuron active only where the output fit had no point shows here. The larger of that and
+    :func:`_answered_error`."""
     x, y = _sample(oracle, rng, radius, n)
     err = np.max(np.abs(net(x) - y), axis=1) / _scale_of(y, n)
-    return float(err.max())
+    return max(float(err.max()), _answered_error(oracle, net))
+
+
+def _answered_error(oracle: Oracle, net: ReLUNet) -> float:
+    """``max |N − N̂| / max |N|`` over the answers the oracle kept (:meth:`Oracle.answered`, every
+    query of the run or a uniform sample of them), ``max |N|`` taken per octave of ``‖x‖``.
+
+    No new queries: a neuron active on a sliver of the inputs that the fresh inputs missed is often
+    crossed by the search lines, whose answers the recovered network must reproduce too.
+    """
+    x, y = oracle.answered()
+    if len(x) == 0:
+        return 0.0
+    octave = np.floor(np.log2(np.linalg.norm(x, axis=1) + 1e-300))
+    _, group = np.unique(octave, return_inverse=True)
+    peak = np.zeros(group.max() + 1)
+    np.maximum.at(peak, group, np.abs(y).max(axis=1))
+    return float((np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)).max())
 
 
 def _sample(oracle: Oracle, rng: np.random.Generator, radius: float, n: int) -> tuple[np.ndarray, np.ndarray]:

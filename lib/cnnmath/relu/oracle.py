@@ -18,6 +18,7 @@ import numpy as np
 __all__ = ["Oracle", "OracleError", "QueryBudgetExceeded", "ScalarView", "check_piecewise_linear"]
 
 _EPS = np.finfo(np.float64).eps
+_KEPT_NUMBERS = 1 << 22  # numbers of the answered queries an oracle keeps (32 MiB of float64)
 
 
 class OracleError(RuntimeError):
@@ -50,7 +51,9 @@ class Oracle:
     The extraction algorithms receive only this object: a callable on ``(m, n_in)`` float64
     arrays. Every row evaluated is counted in ``n_queries``; an output that is not finite
     raises :class:`OracleError` naming the bad rows; a batch that would take the count past
-    ``budget`` raises :class:`QueryBudgetExceeded` before it is evaluated.
+    ``budget`` raises :class:`QueryBudgetExceeded` before it is evaluated. A uniform sample of
+    the answered rows is kept (:meth:`answered`, reservoir sampling, at most 2²² numbers), so
+    that a recovered network can be checked against answers already paid for.
 
     Parameters
     ----------
@@ -80,6 +83,8 @@ class Oracle:
         self.n_in = int(n_in)
         self.budget = None if budget is None else int(budget)
         self.n_queries = 0
+        self._kept: tuple[np.ndarray, np.ndarray] | None = None
+        self._sampler = np.random.default_rng(0)  # the reservoir's own draws: no caller's stream moves
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
@@ -100,7 +105,28 @@ class Oracle:
                 f"oracle returned non-finite values (NaN or inf) for {int(bad.sum())} of "
                 f"{len(y)} inputs, e.g. row {int(np.flatnonzero(bad)[0])}; a ReLU network is finite"
             )
+        self._keep(x, y)
         return y
+
+    def _keep(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Reservoir sampling (Vitter's algorithm R) over every answered row: row ``i`` (counted
+        from the first query) takes a slot while slots are free, later a uniform slot in
+        ``[0, i]`` if that is below the capacity."""
+        if self._kept is None:
+            rows = max(1, _KEPT_NUMBERS // (x.shape[1] + y.shape[1]))
+            self._kept = (np.empty((rows, x.shape[1])), np.empty((rows, y.shape[1])))
+        kx, ky = self._kept
+        index = self.n_queries - len(x) + np.arange(len(x))
+        slot = np.where(index < len(kx), index, self._sampler.integers(0, index + 1))
+        take = slot < len(kx)
+        kx[slot[take]], ky[slot[take]] = x[take], y[take]
+
+    def answered(self) -> tuple[np.ndarray, np.ndarray]:
+        """The kept ``(x, N(x))`` rows: all of them while they fit, else a uniform sample."""
+        if self._kept is None:
+            return np.empty((0, self.n_in)), np.empty((0, 0))
+        n = min(self.n_queries, len(self._kept[0]))
+        return self._kept[0][:n], self._kept[1][:n]
 
 
 class ScalarView:
