@@ -1,7 +1,9 @@
 """Side by side: our extraction and Carlini, Jagielski & Mironov's code (CRYPTO 2020) on the same networks.
 
-Networks: He-initialised ``10-10-10-1`` and ``10-15-15-1`` (weights ``N(0, 2/fan_in)``, biases
-``N(0, 1)``, the paper of this chapter's targets), two seeds each. For each network and method:
+Networks: ``10-10-10-1`` and ``10-15-15-1``, of two kinds, ``--seeds`` seeds each: He-initialised
+(weights ``N(0, 2/fan_in)``, biases ``N(0, 1)``, the paper of this chapter's targets) and trained
+by their own ``train_models.py`` (it memorises 20 random points with Adam; run in the temporary
+copy, so that only a checkout of theirs can make these networks). For each network and method:
 queries, bits of precision (``−log2`` of the largest canonical parameter error,
 :func:`cnnmath.relu.align.parameter_error`, which is their ``check_solution_svd`` measure),
 ``max|f − f̂| / max|f|`` on 10⁴ ``N(0, I)`` inputs, wall seconds (one thread each).
@@ -41,6 +43,7 @@ from cnnmath.relu import align as ra
 from cnnmath.relu.nets import ReLUNet, random_relu_net
 
 SIZES = ((10, 10, 10, 1), (10, 15, 15, 1))
+EXACT = 1e-9  # largest max|f − f̂| / max|f| of an exact extraction
 SHIM = ("import sys, multiprocessing\nmultiprocessing.cpu_count = lambda: 4  # their pool: cpu_count // 4 workers\ntry:\n    import jax.example_libraries.optimizers as _o\n"
         "    sys.modules.setdefault('jax.experimental.optimizers', _o)\n"
         "    import jax.experimental\n    jax.experimental.optimizers = _o\nexcept ImportError:\n    pass\n")
@@ -66,12 +69,8 @@ def ours(net: ReLUNet, seed: int) -> list:
 
 
 def peer(net: ReLUNet, seed: int, checkout: Path, python: str, timeout: float) -> list:
-    name = "-".join(map(str, net.sizes))
-    work = Path(tempfile.mkdtemp(prefix="carlini-"))
+    name, work = "-".join(map(str, net.sizes)), _their_copy(checkout)
     try:
-        shutil.copytree(checkout, work / "code", ignore=shutil.ignore_patterns(".git"))
-        (work / "code" / "sitecustomize.py").write_text(SHIM)
-        (work / "code" / "models").mkdir(exist_ok=True)
         # plain arrays here, the pickled [weights, biases] written by their own numpy (versions differ)
         flat = {f"w{k}": w.T for k, w in enumerate(net.weights)} | {f"b{k}": b for k, b in enumerate(net.biases)}
         np.savez(work / "plain.npz", **flat)
@@ -108,6 +107,34 @@ def peer(net: ReLUNet, seed: int, checkout: Path, python: str, timeout: float) -
         shutil.rmtree(work, ignore_errors=True)
 
 
+def _their_copy(checkout: Path) -> Path:
+    """A temporary copy of their checkout (no ``.git``), with the ``sitecustomize`` shim and ``models/``."""
+    work = Path(tempfile.mkdtemp(prefix="carlini-"))
+    shutil.copytree(checkout, work / "code", ignore=shutil.ignore_patterns(".git"))
+    (work / "code" / "sitecustomize.py").write_text(SHIM)
+    (work / "code" / "models").mkdir(exist_ok=True)
+    return work
+
+
+def their_trained(sizes: tuple[int, ...], seed: int, checkout: Path, python: str) -> ReLUNet:
+    """The network their ``train_models.py <sizes> <seed>`` trains, read back as ours (weights transposed)."""
+    name, work = "-".join(map(str, sizes)), _their_copy(checkout)
+    try:
+        env = dict(os.environ, PYTHONPATH=str(work / "code"), OMP_NUM_THREADS="1")
+        subprocess.run([python, "train_models.py", name, str(seed)], cwd=work / "code", env=env, check=True,
+                       capture_output=True, text=True, timeout=1800)
+        # their pickled [weights, biases], turned into plain arrays by their own numpy and jax
+        subprocess.run([python, "-c", f"import numpy as np; m = np.load('models/{seed}_{name}.npy', allow_pickle=True);"
+                        " np.savez('../plain.npz', **{'w%d' % k: np.asarray(a) for k, a in enumerate(m[0])},"
+                        " **{'b%d' % k: np.asarray(b) for k, b in enumerate(m[1])})"],
+                       cwd=work / "code", env=env, check=True)
+        arrays, layers = np.load(work / "plain.npz"), len(sizes) - 1
+        return ReLUNet(tuple(np.asarray(arrays[f"w{k}"], dtype=np.float64).T for k in range(layers)),
+                       tuple(np.asarray(arrays[f"b{k}"], dtype=np.float64).ravel() for k in range(layers)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer", type=Path, help="checkout of google-research/cryptanalytic-model-extraction")
@@ -119,21 +146,54 @@ def main() -> None:
         parser.error(f"--peer must be a checkout with extract.py, got {args.peer}")
     torch.set_num_threads(1)
     rows = []
-    for sizes in SIZES:
-        for seed in range(args.seeds):
-            net = random_relu_net(sizes, np.random.default_rng(seed))
-            runs = [ours(net, seed)]
-            if args.peer is not None:
-                runs.append(peer(net, seed, args.peer, args.peer_python, args.timeout))
-            for r in runs:
-                rows.append(["-".join(map(str, sizes)), seed, r[0], r[1], round(float(r[2]), 2),
-                             round(float(r[3]), 1), f"{r[4]:.1e}", round(r[5], 1)])
-                print(rows[-1], flush=True)
-    absent = "" if args.peer is not None else " The peer's checkout was not given: only our rows are recorded (peer absent)."
+    kinds = ["He-initialised"] + (["trained (their recipe)"] if args.peer is not None else [])
+    for kind in kinds:
+        for sizes in SIZES:
+            for seed in range(args.seeds):
+                if kind == "He-initialised":
+                    net = random_relu_net(sizes, np.random.default_rng(seed))
+                else:
+                    net = their_trained(sizes, seed, args.peer, args.peer_python)
+                runs = [ours(net, seed)]
+                if args.peer is not None:
+                    runs.append(peer(net, seed, args.peer, args.peer_python, args.timeout))
+                for r in runs:
+                    rows.append(["-".join(map(str, sizes)), kind, seed, r[0], r[1], bool(r[1] and r[4] <= EXACT),
+                                 round(float(r[2]), 2), round(float(r[3]), 1), f"{r[4]:.1e}", round(r[5], 1)])
+                    print(rows[-1], flush=True)
+    absent = "" if args.peer is not None else (" The peer's checkout was not given: only our rows on He-initialised"
+                                               " networks are recorded (peer absent; the trained networks come from"
+                                               " its training script).")
+    write(rows, absent)
+
+
+def tallies(rows: list) -> str:
+    """Per method: exact runs out of all, median log2 queries and bits over its exact runs, and over
+    the networks both extracted exactly, how often ours used no more queries."""
+    out = []
+    for method in dict.fromkeys(r[3].split(" — ")[0] for r in rows):
+        mine = [r for r in rows if r[3].split(" — ")[0] == method]
+        exact = [r for r in mine if r[5]]
+        med = (lambda col: f"{np.median([r[col] for r in exact]):.1f}") if exact else (lambda col: "n/a")
+        out.append(f"{method}: {len(exact)}/{len(mine)} exact, median log2 queries {med(6)}, median bits {med(7)}"
+                   f" over them, ≥ 36 bits on {sum(r[7] >= 36 for r in exact)}")
+    pairs = [(a, b) for a, b in zip(rows[::2], rows[1::2])
+             if a[3].startswith("ours") and b[3].startswith("Carlini") and a[5] and b[5]]
+    if pairs:
+        out.append(f"on the {len(pairs)} networks both extracted exactly, ours used no more queries on"
+                   f" {sum(a[6] <= b[6] for a, b in pairs)} (median difference of log2 queries"
+                   f" {np.median([a[6] - b[6] for a, b in pairs]):+.2f})")
+    return "; ".join(out)
+
+
+def write(rows: list, absent: str) -> None:
     record("relu_vs_carlini", "ReLU extraction side by side with Carlini, Jagielski & Mironov's code",
-           ["network", "seed", "method", "complete", "log2 queries", "bits", "max rel error", "wall s"], rows,
-           summary="He-initialised networks (N(0, 2/fan_in) weights, N(0, 1) biases), same networks for"
-                   " both; bits = −log2 max canonical parameter error." + absent,
+           ["network", "kind", "seed", "method", "complete", "exact", "log2 queries", "bits", "max rel error",
+            "wall s"], rows,
+           summary="Same networks for both: He-initialised (N(0, 2/fan_in) weights, N(0, 1) biases) and trained by"
+                   " their train_models.py; 'complete': the method returned a network of the true architecture;"
+                   f" 'exact': complete and max|f − f̂|/max|f| ≤ {EXACT:g} on 10⁴ Gaussian inputs; bits = −log2 max"
+                   " canonical parameter error. " + tallies(rows) + "." + absent,
            notes=__doc__.split("\n\n")[2])
 
 

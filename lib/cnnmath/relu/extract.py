@@ -88,7 +88,8 @@ class Extraction:
         The larger of the final least squares' relative residual, the relative error of the
         recovered network on 1000 fresh inputs at each of three scales (10 000 with three hidden
         layers, whose neurons can be active on a sliver of the inputs) and its relative error on
-        the answers the oracle kept of the run's own queries (no new queries); ≈ 0 when complete.
+        the answers the oracle kept of the run's own queries where that exceeds ``ANSWERED_TOL``
+        (no new queries; a missing neuron); ≈ 0 when complete.
     complete : bool
         True only when nothing below went wrong.
     problems : list of str
@@ -338,12 +339,19 @@ def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: fl
     return max(float(err.max()), _answered_error(oracle, net))
 
 
+ANSWERED_TOL = 1e-6  # misfit on the run's own answers that reveals a missing neuron (see _answered_error)
+
+
 def _answered_error(oracle: Oracle, net: ReLUNet) -> float:
     """``max |N − N̂| / max |N|`` over the answers the oracle kept (:meth:`Oracle.answered`, every
-    query of the run or a uniform sample of them), ``max |N|`` taken per octave of ``‖x‖``.
+    query of the run or a uniform sample of them), ``max |N|`` taken per octave of ``‖x‖``; 0 when
+    it is at most :data:`ANSWERED_TOL`.
 
     No new queries: a neuron active on a sliver of the inputs that the fresh inputs missed is often
-    crossed by the search lines, whose answers the recovered network must reproduce too.
+    crossed by the search lines, whose answers the recovered network must reproduce too. A missing
+    neuron misfits them by its whole contribution (10⁻⁵ and more where seen); misfits below
+    ``ANSWERED_TOL`` are the recovered parameters' rounding (about 10⁻⁹ at 27 bits), which the
+    fresh inputs already judge.
     """
     x, y = oracle.answered()
     if len(x) == 0:
@@ -352,7 +360,8 @@ def _answered_error(oracle: Oracle, net: ReLUNet) -> float:
     _, group = np.unique(octave, return_inverse=True)
     peak = np.zeros(group.max() + 1)
     np.maximum.at(peak, group, np.abs(y).max(axis=1))
-    return float((np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)).max())
+    err = float((np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)).max())
+    return err if err > ANSWERED_TOL else 0.0
 
 
 def _sample(oracle: Oracle, rng: np.random.Generator, radius: float, n: int) -> tuple[np.ndarray, np.ndarray]:
