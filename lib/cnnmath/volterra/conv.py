@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
-from cnnmath.volterra.windows import WORK_ELEMENTS, column_forms
+from cnnmath.volterra.windows import WORK_ELEMENTS, _Forms, column_forms
 
 __all__ = [
     "ACTIVATIONS",
@@ -220,10 +220,10 @@ def order_n_conv2d(
     size = math.prod(block)  # C_in*K1*K2, ordered (channel, row, column) like a kernel block
     per_image = max(1, WORK_ELEMENTS // (size * rows * cols))  # images unfolded at a time
     out = x.new_empty(x.shape[0], kernel.shape[0], rows, cols)
-    flat_kernel = kernel.reshape(kernel.shape[0], *(size,) * order)
+    forms_of = _Forms(kernel.reshape(kernel.shape[0], *(size,) * order).to(x.dtype), size, order)  # once for all images
     for b in range(0, x.shape[0], per_image):
         patches = torch.nn.functional.unfold(x[b : b + per_image], block[1:], padding=padding, stride=stride)
-        forms = column_forms(patches.transpose(0, 1).reshape(size, -1), flat_kernel, order)  # (C_out, images·T)
+        forms = forms_of(patches.transpose(0, 1).reshape(size, -1))  # (C_out, images·T)
         out[b : b + per_image] = forms.reshape(kernel.shape[0], -1, rows, cols).transpose(0, 1)
     return out
 

@@ -125,6 +125,20 @@ class _Forms:
         width = sum(self.levels) + (size + 1) * self.channels + size
         self.columns = max(1, WORK_ELEMENTS // width)
 
+    def __call__(self, columns: torch.Tensor) -> torch.Tensor:
+        """The forms of the windows ``columns`` ``(D, N)`` → ``(C_out, N)``, block by block."""
+        count = columns.shape[1]
+        step = min(self.columns, max(count, 1))
+        scratch = _buffer(sum(self.levels) * step, columns)
+        buffers, start = [], 0
+        for rows in self.levels:
+            buffers.append(scratch[start : start + rows * step].view(rows, step))
+            start += rows * step
+        out = columns.new_empty(self.channels, count)
+        for start in range(0, count, step):
+            self.block(columns[:, start : start + step], buffers, out[:, start : start + step])
+        return out
+
     def block(self, patches: torch.Tensor, buffers: list[torch.Tensor], out: torch.Tensor) -> None:
         """Forms of the windows ``patches`` ``(D, r)`` (one per column, any strides) into ``out`` ``(C_out, r)``."""
         size, width = self.size, patches.shape[1]
@@ -164,15 +178,4 @@ def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> tor
     -------
     Tensor ``(C_out, N)``.
     """
-    size, count = columns.shape
-    forms = _Forms(kernel.to(columns.dtype), size, order)
-    step = min(forms.columns, max(count, 1))
-    scratch = _buffer(sum(forms.levels) * step, columns)
-    buffers, start = [], 0
-    for rows in forms.levels:
-        buffers.append(scratch[start : start + rows * step].view(rows, step))
-        start += rows * step
-    out = columns.new_empty(forms.channels, count)
-    for start in range(0, count, step):
-        forms.block(columns[:, start : start + step], buffers, out[:, start : start + step])
-    return out
+    return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns)
