@@ -9,7 +9,10 @@ their repository and pass the folder that holds ``libnpxconv*.so``::
 
 Grid: order ∈ {3, 5}, kernel ∈ {9, 13}, signal length ∈ {64, 1024}, 64 signals, float64, random
 kernels and signals (same inputs for both). Per grid point the two run alternately (interleaved
-repetitions); wall and CPU time are the best over the repetitions (on a loaded machine the CPU
+repetitions); a repetition is a run of consecutive calls lasting about 50 ms (at least one call),
+timed as a whole and divided by the number of calls (as :mod:`timeit` does: a single
+sub-millisecond call measures the timer and the scheduler more than the code); wall and CPU time
+per call are the best over the repetitions (on a loaded machine the CPU
 ratio is the fairer one: waiting for a core inflates wall time); the outputs must agree to a
 relative 1e-12 (checked, the script stops otherwise). Peak memory is the growth of the process's
 peak resident set during one call (Linux ``/proc/self/clear_refs`` reset, then ``VmHWM``). The
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import re
 import sys
 import threading
@@ -35,6 +39,7 @@ from cnnmath.volterra import conv
 
 GRID = [(order, size, length) for order in (3, 5) for size in (9, 13) for length in (64, 1024)]
 BATCH = 64
+REPETITION_S = 0.05  # one repetition: consecutive calls for about this long
 
 
 def _status(key: str) -> int:
@@ -61,11 +66,19 @@ def in_fresh_thread(fn) -> None:
     thread.join()
 
 
-def timed(fn) -> tuple[float, float]:
-    """(wall, CPU) seconds of one call."""
-    wall, cpu = time.perf_counter(), time.process_time()
+def calls_per_repetition(fn) -> int:
+    """Calls that make one repetition last about :data:`REPETITION_S` (at least one), from one timed call."""
+    start = time.perf_counter()
     fn()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    return max(1, math.ceil(REPETITION_S / max(time.perf_counter() - start, 1e-9)))
+
+
+def timed(fn, calls: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per call, over ``calls`` consecutive calls (as :mod:`timeit` does)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
 def load_nnvolterra(path: str | None):
@@ -100,11 +113,13 @@ def main() -> None:
             for b in range(BATCH):
                 lib.conv1d_order_n(theirs_out[b], kernel, x[b], 0, 1)
 
+        ours_calls = calls_per_repetition(lambda: conv.order_n_conv1d(kt, xt))
+        theirs_calls = calls_per_repetition(theirs) if lib is not None else 0
         runs = {"ours": [], "theirs": []}
         for _ in range(args.repeats):  # interleaved
-            runs["ours"].append(timed(lambda: conv.order_n_conv1d(kt, xt)))
+            runs["ours"].append(timed(lambda: conv.order_n_conv1d(kt, xt), ours_calls))
             if lib is not None:
-                runs["theirs"].append(timed(theirs))
+                runs["theirs"].append(timed(theirs, theirs_calls))
         ours_wall, ours_cpu = (min(r[i] for r in runs["ours"]) for i in (0, 1))
         ours_mem = peak_extra_mib(lambda: in_fresh_thread(lambda: conv.order_n_conv1d(kt, xt)))
         row = [order, size, length, ours_wall * 1e3, ours_cpu * 1e3, ours_mem]
@@ -122,15 +137,18 @@ def main() -> None:
     if lib is not None:
         columns += ["C++ wall (ms)", "C++ CPU (ms)", "C++ peak extra (MiB)", "speed-up (wall)", "speed-up (CPU)", "max rel diff"]
         summary = (
-            "Our order-n convolution (tensor products or multisets of each window, in blocks of windows that stay in"
+            "Our order-n convolution (the multiset monomials of each window, in blocks of windows that stay in"
             f" cache; {args.threads} torch threads) against"
             " the authors' C++ `conv1d_order_n` from nnvolterra (one thread: their code has none), called per"
-            f" signal as their `npxconv.conv_ordern` does; {BATCH} signals, float64, best of {args.repeats}"
-            " interleaved repetitions; outputs agree to the relative difference shown."
+            f" signal as their `npxconv.conv_ordern` does; {BATCH} signals, float64. Time per call: best of"
+            f" {args.repeats} interleaved repetitions, each a run of consecutive calls lasting about"
+            f" {REPETITION_S * 1e3:.0f} ms (at least one call), as timeit does; outputs agree to the relative"
+            " difference shown."
         )
     else:
         summary = (
-            f"Ours alone ({args.threads} torch threads, {BATCH} signals, float64, best of {args.repeats}): no build"
+            f"Ours alone ({args.threads} torch threads, {BATCH} signals, float64, best of {args.repeats} runs of"
+            f" consecutive calls of about {REPETITION_S * 1e3:.0f} ms each): no build"
             " of the authors' nnvolterra was given (`--nnvolterra PATH`), so nothing was compared."
         )
     record("volterra_vs_nnvolterra", "Volterra: order-n convolution vs the authors' C++ (nnvolterra)",

@@ -82,10 +82,10 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
         signals = torch.nn.functional.pad(signals, (0, padded - length))
     line = signals.reshape(-1)
     columns = line.unfold(0, size, stride).T  # (K, N): column j is the window at stride * j, a view
-    forms = column_forms(columns, kernel[None], order)[0]
     per_signal = padded // stride  # window starts in one padded signal
-    forms = torch.nn.functional.pad(forms, (0, len(signals) * per_signal - len(forms)))
-    return forms.view(len(signals), per_signal)[:, : (length - size) // stride + 1].reshape(*x.shape[:-1], -1)
+    forms = x.new_empty(len(signals), per_signal)  # the starts past the last window are never read
+    column_forms(columns, kernel[None], order, out=forms.view(1, -1)[:, : columns.shape[1]])
+    return forms[:, : (length - size) // stride + 1].reshape(*x.shape[:-1], -1)
 
 
 def volterra_conv1d(kernels: Sequence[torch.Tensor | float], x: torch.Tensor) -> torch.Tensor:

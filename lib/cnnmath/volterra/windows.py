@@ -85,28 +85,33 @@ def symmetric_coefficients(kernel: torch.Tensor, size: int, order: int) -> torch
 
 
 @lru_cache(maxsize=16)
-def _final_places(size: int, order: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """For the last-level matrix: (rank of each multiset, its place ``k · prefixes + prefix rank``)."""
-    prefixes, ranks, places = math.comb(size + order - 2, order - 1), [], []
+def _final_places(size: int, order: int) -> torch.Tensor:
+    """Place ``k · prefixes + prefix rank`` in the last-level matrix of each kernel entry (flat index).
+
+    A multiset ending in index ``k`` (its largest) is that index after the multiset of its other
+    ``order − 1`` indices, whose rank is below ``C(k+order−1, order−1)``.
+    """
+    prefixes, place = math.comb(size + order - 2, order - 1), torch.empty(math.comb(size + order - 1, order), dtype=torch.int64)
     for k in range(size):
         count, offset = math.comb(k + order - 1, order - 1), math.comb(k + order - 1, order)
-        ranks.append(torch.arange(offset, offset + count))
-        places.append(torch.arange(k * prefixes, k * prefixes + count))
-    return torch.cat(ranks), torch.cat(places)
+        place[offset : offset + count] = torch.arange(k * prefixes, k * prefixes + count)
+    return place[_rank_map(size, order)]
 
 
-def _final_layout(coeff: torch.Tensor, size: int, order: int) -> torch.Tensor | None:
+def _final_layout(kernel: torch.Tensor, size: int, order: int) -> torch.Tensor | None:
     """Coefficients as a ``(size·C_out, C(size+order−2, order−1))`` matrix (zero where the prefix is too long).
 
     Row ``(k, o)`` holds the coefficients of the monomials ending in index ``k``, by the rank of
-    their prefix. ``None`` where that matrix would exceed its budget (the last level then runs per index).
+    their prefix: each entry of ``kernel`` ``(C_out, size^order)`` is added straight to its place
+    (the same sums, in the same order, as :func:`symmetric_coefficients`). ``None`` where that
+    matrix would exceed its budget, or the kernel that of a cached map (the last level then runs per
+    index, on coefficients ranked in chunks).
     """
     prefixes = math.comb(size + order - 2, order - 1)
-    if prefixes * size * coeff.shape[1] > _FINAL_MATRIX:
+    if size**order > _CACHED_MAP or prefixes * size * kernel.shape[0] > _FINAL_MATRIX:
         return None
-    ranks, places = _final_places(size, order)
-    final = coeff.new_zeros(size * prefixes, coeff.shape[1])
-    final[places] = coeff[ranks]
+    flat = kernel.reshape(kernel.shape[0], -1).T
+    final = kernel.new_zeros(size * prefixes, kernel.shape[0]).index_add_(0, _final_places(size, order), flat)
     return final.view(size, prefixes, -1).permute(0, 2, 1).reshape(-1, prefixes)
 
 
@@ -117,16 +122,15 @@ class _Forms:
         self.size, self.order, self.channels = size, order, kernel.shape[0]
         # on the CPU: the permutation sums then come out the same on every device and every call
         # (a GPU's index_add_ adds in no fixed order)
-        coeff = symmetric_coefficients(kernel.cpu(), size, order)
-        final = _final_layout(coeff, size, order) if order > 1 else None
-        self.coeff = coeff.to(kernel.device)
+        final = _final_layout(kernel.cpu(), size, order) if order > 1 else None
         self.final = None if final is None else final.to(kernel.device)
+        self.coeff = None if final is not None else symmetric_coefficients(kernel.cpu(), size, order).to(kernel.device)
         self.levels = [math.comb(size + d - 1, d) for d in range(2, order)]
         width = sum(self.levels) + (size + 1) * self.channels + size
         self.columns = max(1, WORK_ELEMENTS // width)
 
-    def __call__(self, columns: torch.Tensor) -> torch.Tensor:
-        """The forms of the windows ``columns`` ``(D, N)`` → ``(C_out, N)``, block by block."""
+    def __call__(self, columns: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """The forms of the windows ``columns`` ``(D, N)`` → ``(C_out, N)`` (into ``out`` if given), block by block."""
         count = columns.shape[1]
         step = min(self.columns, max(count, 1))
         scratch = _buffer(sum(self.levels) * step, columns)
@@ -134,7 +138,7 @@ class _Forms:
         for rows in self.levels:
             buffers.append(scratch[start : start + rows * step].view(rows, step))
             start += rows * step
-        out = columns.new_empty(self.channels, count)
+        out = columns.new_empty(self.channels, count) if out is None else out
         for start in range(0, count, step):
             self.block(columns[:, start : start + step], buffers, out[:, start : start + step])
         return out
@@ -162,7 +166,7 @@ class _Forms:
             out.addcmul_(patches[k], self.coeff[offset : offset + count].T @ monomials[:count])
 
 
-def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> torch.Tensor:
+def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: torch.Tensor | None = None) -> torch.Tensor:
     r""":math:`y[o, s] = \sum_{i_1..i_n} H[o, i_1..i_n] \prod_k P[i_k, s]` in bounded memory.
 
     Parameters
@@ -173,9 +177,11 @@ def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> tor
     kernel : Tensor ``(C_out,) + (D,) * order``
     order : int
         ``n >= 1``.
+    out : Tensor ``(C_out, N)``, optional
+        Where to write the forms (any strides).
 
     Returns
     -------
     Tensor ``(C_out, N)``.
     """
-    return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns)
+    return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns, out)
