@@ -66,6 +66,17 @@ class KnownLayers:
         """Which side of every layer-1 and layer-2 boundary ``x`` (``(m, n_in)``) is on: ``(m, n_1 + n_2)``."""
         return np.column_stack([x @ self.w1.T + self.b1 > 0, self.pre2(x) > 0])
 
+    def dependencies(self) -> tuple[np.ndarray, np.ndarray]:
+        """Orthonormal bases ``B`` of the range of ``v`` and ``N`` of its left null space
+        (``Nᵀv = 0``): ``Nᵀû`` is constant, non-empty when layer 2 is wider than layer 1 (identity and
+        empty when ``v`` has full row rank)."""
+        k = len(self.c)
+        basis, sv, _ = np.linalg.svd(self.v, full_matrices=True)
+        rank = int(np.sum(sv > 1e-9 * sv[0])) if len(sv) else 0
+        if rank == k:
+            return np.eye(k), np.zeros((k, 0))
+        return basis[:, :rank], basis[:, rank:]
+
     def distance(self, x: np.ndarray) -> float:
         """Distance from one point to the nearest known boundary, to first order
         (``|h_i|`` for the unit rows ``w1_i``, ``|û_z|/‖∇û_z‖`` for layer 2)."""
@@ -151,29 +162,73 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
     The null vector of the column-scaled design by SVD, when it is unique
     (``σ_{-1} ≤ 10⁻⁶ σ_{-2}``) and ``|P_z| = |Q_z|`` to ``rtol · max|Q|`` on every crossed ``B_z``
     (the check of the layer-3 form); the ``|û_z|`` column of a ``B_z`` with all points on one side
-    ``s_z`` is left out (``Q_z`` NaN, see :class:`Layer3Neuron`). Returns ``(θ, side, "")`` or
-    ``(None, side, why)``.
+    ``s_z`` is left out (``Q_z`` NaN, see :class:`Layer3Neuron`).
+
+    When layer 2 is wider than layer 1 the ``û_z`` are linearly dependent: ``αᵀû = αᵀc`` for every
+    ``α`` with ``αᵀv = 0`` (:meth:`KnownLayers.dependencies`), so ``P`` is determined only up to such
+    an ``α``. ``P`` is then fitted in the range of ``v`` (``P = Bγ``, columns ``ûB``; the constant
+    absorbs ``αᵀc``) and the ``α = Nβ`` is the unique one that gives ``|P_z| = |Q_z|`` on every
+    crossed ``B_z``: ``d = dim β`` crossed rows with a well-conditioned ``N`` fix ``β`` for each of
+    the ``2^d`` signs ``P_z = ±Q_z`` there, and exactly one choice must hold on the other crossed rows
+    (the layer-2 analogue of :func:`~cnnmath.relu.output.integer_signs`, per neuron). Returns
+    ``(θ, side, "")`` or ``(None, side, why)``.
     """
     pts = np.array(points)
     u = known.pre2(pts)
     k = u.shape[1]
     crossed = np.any(u > 0, axis=0) & np.any(u < 0, axis=0)
     side = np.where(crossed, 0.0, np.sign(u[0]))
-    cols = np.concatenate([crossed, np.ones(k + 1, dtype=bool)])
-    design = known.features(pts)[:, cols]
+    span, null = known.dependencies()
+    d = null.shape[1]
+    design = np.column_stack([np.abs(u[:, crossed]), u @ span, np.ones(len(u))])
     if len(pts) < design.shape[1] + 2:
         return None, side, "too few points"
     scale = np.linalg.norm(design, axis=0) + 1e-300
     _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
     if not sv[-1] <= 1e-6 * sv[-2]:
         return None, side, "the points do not determine a layer-3 neuron"
-    theta = np.full(2 * k + 1, np.nan)
-    theta[cols] = vt[-1] / scale
-    theta /= np.linalg.norm(theta[cols])
-    q, p = theta[:k][crossed], theta[k:2 * k][crossed]
-    if np.max(np.abs(np.abs(p) - np.abs(q)), initial=0.0) > rtol * np.max(np.abs(q), initial=1.0):
+    fit = vt[-1] / scale
+    n_c = int(crossed.sum())
+    q = np.full(k, np.nan)
+    q[crossed] = fit[:n_c]
+    p = span @ fit[n_c:-1]
+    c = fit[-1]
+    if d:
+        beta = _dependent_part(q[crossed], p[crossed], null[crossed], rtol)
+        if beta is None:
+            return None, side, "P not fixed by |P_z| = |Q_z| (layer 2 wider than layer 1)"
+        p = p + null @ beta
+        c = c - beta @ (null.T @ known.c)
+    theta = np.concatenate([q, p, [c]])
+    theta /= np.linalg.norm(theta[np.isfinite(theta)])
+    qc, pc = theta[:k][crossed], theta[k:2 * k][crossed]
+    if np.max(np.abs(np.abs(pc) - np.abs(qc)), initial=0.0) > rtol * np.max(np.abs(qc), initial=1.0):
         return None, side, "not of the layer-3 form (|P_z| ≠ |Q_z|)"
     return theta, side, ""
+
+
+def _dependent_part(q: np.ndarray, p: np.ndarray, null: np.ndarray, rtol: float,
+                    max_dim: int = 14) -> np.ndarray | None:
+    """The unique ``β`` with ``|p + Nβ| = |q|`` entrywise (rows: the crossed ``B_z``), or None.
+
+    ``d`` pivot rows of ``N`` (QR with column pivoting on ``Nᵀ``) give ``β`` for each of the ``2^d``
+    sign patterns ``p + Nβ = ±q`` there; the pattern must hold on every other row to
+    ``rtol · max|q|``, and exactly one may (None when ``N`` has rank < ``d`` on these rows or
+    ``d > max_dim``)."""
+    from scipy.linalg import qr
+
+    d = null.shape[1]
+    if d > max_dim or len(q) < d:
+        return None
+    _, r, piv = qr(null.T, pivoting=True, mode="economic")
+    if abs(r[d - 1, d - 1]) < 1e-6 * abs(r[0, 0]):
+        return None
+    rows = piv[:d]
+    signs = 1.0 - 2.0 * ((np.arange(2 ** d)[:, None] >> np.arange(d)) & 1)
+    beta = np.linalg.solve(null[rows], (signs * q[rows] - p[rows]).T).T  # (2^d, d)
+    err = np.max(np.abs(np.abs(p + beta @ null.T) - np.abs(q)), axis=1)
+    ok = np.flatnonzero(err <= rtol * np.max(np.abs(q)))
+    return beta[ok[0]] if len(ok) == 1 else None
 
 
 def _region_points(g: ScalarView, known: KnownLayers, p: np.ndarray, normal: np.ndarray,
