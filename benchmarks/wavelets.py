@@ -18,6 +18,10 @@ calls). What is compared, and how:
   computes in float64 and is fed image by image), same torch thread count (1 and 2; ``dtcwt`` is
   single-threaded NumPy), wall-clock and process CPU time, repetitions interleaved across the
   implementations in a shuffled order, batch 1 and 16, sizes 256² and 1024², forward and inverse.
+  A repetition is a run of consecutive calls lasting about 50 ms (at least one call), timed as a
+  whole and divided by the number of calls, as :mod:`timeit` does: a single call of a few
+  milliseconds measures the state the previous implementation left the caches in as much as the
+  code.
 - **Spread.** The whole table is measured ``--runs`` times; each row reports the median over the
   runs of each run's median time, and the range of the speed-up over the runs.
 """
@@ -25,6 +29,7 @@ calls). What is compared, and how:
 from __future__ import annotations
 
 import argparse
+import math
 import random
 import statistics
 import time
@@ -164,10 +169,22 @@ def agreement_dtcwt() -> tuple[float, float]:
 # --- timing ------------------------------------------------------------------------------------
 
 
-def _timed(fn) -> tuple[float, float]:
-    w0, c0 = time.perf_counter(), time.process_time()
+REPETITION_S = 0.05  # one repetition: consecutive calls for about this long (at least one)
+
+
+def _calls(fn) -> int:
+    """Calls that make one repetition last about :data:`REPETITION_S`, from one timed call."""
+    w0 = time.perf_counter()
     fn()
-    return time.perf_counter() - w0, time.process_time() - c0
+    return max(1, math.ceil(REPETITION_S / max(time.perf_counter() - w0, 1e-9)))
+
+
+def _timed(fn, calls: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per call over ``calls`` consecutive calls (as :mod:`timeit` does)."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - w0) / calls, (time.process_time() - c0) / calls
 
 
 def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int, rng: random.Random) -> dict:
@@ -190,13 +207,12 @@ def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int
     }
     times = {k: [] for k in calls}
     with torch.no_grad():
-        for k in calls:  # warm-up
-            calls[k]()
+        count = {k: _calls(calls[k]) for k in calls}  # also the warm-up
         for _ in range(repeat):
             order = list(calls)
             rng.shuffle(order)
             for k in order:
-                times[k].append(_timed(calls[k]))
+                times[k].append(_timed(calls[k], count[k]))
     return {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v)) for k, v in times.items()}
 
 
@@ -234,8 +250,9 @@ def _record(runs: list[dict], configs: list[tuple], args: argparse.Namespace, ag
              "its level-1 filters; it computes the same amount of DT-CWT, but its undecimated level 1 with symmetric "
              "extension pairs the trees its own way (its sub-bands are not ours) and is exact only for symmetric "
              f"level-1 filters, so with the paper's it reconstructs the interior only (to {agree_dt[1]:.0e}). dtcwt computes in float64 whatever the input "
-             "and is single-threaded; the thread count applies to torch. Times: median of "
-             f"{args.repeat} interleaved repetitions ({args.repeat_large} at 16×1024²) per run, then median over {len(runs)} runs; "
+             "and is single-threaded; the thread count applies to torch. Times per call: median of "
+             f"{args.repeat} interleaved repetitions ({args.repeat_large} at 16×1024²) per run, each a run of consecutive calls "
+             f"lasting about {REPETITION_S * 1e3:.0f} ms (at least one call) timed as a whole, as timeit does; then median over {len(runs)} runs; "
              "CPU = process time (all threads). Peers: pytorch-wavelets==1.3.0 (PyWavelets==1.9.0, "
              "setuptools==80.9.0), dtcwt==0.14.0 (--no-deps; two NumPy-1 aliases restored).")
     bench.record("wavelets", "DT-CWT (J = 3, paper's filters) forward / inverse: cnnmath vs pytorch_wavelets vs dtcwt",

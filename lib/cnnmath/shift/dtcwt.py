@@ -9,6 +9,7 @@ and ``dtcwt``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,37 +58,45 @@ def _signs_wavelet(j: int, like: torch.Tensor) -> tuple[np.ndarray, np.ndarray, 
     return sy, sx, sy * sx
 
 
-def _wavelet_labels(J: int) -> list[tuple[list[str], list[str]]]:
-    """Per level, the (x, y) labels of the four trees' low-pass nodes that the level splits."""
-    lx = ["root1" if t[1] == "a" else "root2" for t in _TREES]
-    ly = ["root1" if t[0] == "a" else "root2" for t in _TREES]
-    out = []
-    for _ in range(J):
-        out.append((lx, ly))
-        lx, ly = [_CHILDREN[label][0] for label in lx], [_CHILDREN[label][0] for label in ly]
-    return out
+@functools.lru_cache(maxsize=None)
+def _level_bank(j: int) -> tuple[np.ndarray, np.ndarray]:
+    """The (x, y) filter banks of level ``j``: both trees' first stage at level 1; below, the
+    children of the four trees' low-pass nodes (x: one group per tree; y: one per tree and x band)."""
+    if j == 1:
+        banks = (_root_bank(1), _root_bank(4))
+    else:
+        lx = ["root1" if t[1] == "a" else "root2" for t in _TREES]
+        ly = ["root1" if t[0] == "a" else "root2" for t in _TREES]
+        for _ in range(j - 1):  # the low-pass nodes that level j splits
+            lx, ly = [_CHILDREN[label][0] for label in lx], [_CHILDREN[label][0] for label in ly]
+        banks = (_bank(lx), _bank(ly, repeat=2))
+    for bank in banks:
+        bank.flags.writeable = False
+    return banks
 
 
-def _level(low: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+def _level(low: torch.Tensor, j: int) -> torch.Tensor:
     """One DT-CWT level: ``(B, 4, H, W)`` trees' low-passes (or ``(B, 1, H, W)`` image at j = 1)
     → ``(B, t_y, t_x, b_x, b_y, H/2, W/2)`` (a view: trees, then x and y bands)."""
     B = low.shape[0]
+    bank_x, bank_y = _level_bank(j)
     if j == 1:  # one input, both trees' filters at once
-        y = _stage(_stage(low, _root_bank(1), -1), _root_bank(4), -3)  # (B, (tx, bx), (ty, by), h, w)
+        y = _stage(_stage(low, bank_x, -1), bank_y, -3)  # (B, (tx, bx), (ty, by), h, w)
         return y.view(B, 2, 2, 2, 2, *y.shape[-2:]).permute(0, 3, 1, 2, 4, 5, 6)
-    y = _stage(_stage(low, _bank(lx), -1), _bank(ly, repeat=2), -3)  # (B, (tree, bx), by, h, w)
+    y = _stage(_stage(low, bank_x, -1), bank_y, -3)  # (B, (tree, bx), by, h, w)
     return y.view(B, 2, 2, 2, 2, *y.shape[-2:])
 
 
-def _unlevel(r: torch.Tensor, j: int, lx: list[str], ly: list[str]) -> torch.Tensor:
+def _unlevel(r: torch.Tensor, j: int) -> torch.Tensor:
     """Inverse of :func:`_level` (before the sum over the trees at j = 1); ``r`` from :func:`_trees`."""
     B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    bank_x, bank_y = _level_bank(j)
     if j == 1:
         r = r.permute(0, 2, 3, 1, 4, 5, 6).reshape(B, 4, 4, h, w)  # a view: _trees stored it so
-        y = _unstage(r, _root_bank(4), -2)  # (B, (tx, bx), H, w)
-        return _unstage(y.view(B, 1, 4, 2 * h, w), _root_bank(1), -1)  # (B, 1, H, W)
-    y = _unstage(r.reshape(B, 8, 2, h, w), _bank(ly, repeat=2), -2)  # (B, (tree, bx), H, w)
-    return _unstage(y.view(B, 4, 2, 2 * h, w), _bank(lx), -1)  # (B, 4, H, W)
+        y = _unstage(r, bank_y, -2)  # (B, (tx, bx), H, w)
+        return _unstage(y.view(B, 1, 4, 2 * h, w), bank_x, -1)  # (B, 1, H, W)
+    y = _unstage(r.reshape(B, 8, 2, h, w), bank_y, -2)  # (B, (tree, bx), H, w)
+    return _unstage(y.view(B, 4, 2, 2 * h, w), bank_x, -1)  # (B, 4, H, W)
 
 
 def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: torch.Tensor) -> torch.Tensor:
@@ -99,19 +108,33 @@ def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: tor
     return torch.add(a, b, out=out).neg_()
 
 
+@functools.lru_cache(maxsize=64)
+def _sign_grids(j: int, dtype: torch.dtype, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``s_y``, ``s_x`` and ``s_y s_x`` of the level-j analytic filters on the ``(b_y, b_x)`` grid, ``(2, 2, 1, 1)``."""
+    s = torch.tensor(_analytic_signs(j)[:2], dtype=dtype, device=device)  # bands 0 and 1 of level j
+    sy, sx = s.view(2, 1, 1, 1).expand(2, 2, 1, 1), s.view(1, 2, 1, 1).expand(2, 2, 1, 1)
+    return sy.contiguous(), sx.contiguous(), sy * sx
+
+
 def _highs(r: torch.Tensor, j: int) -> torch.Tensor:
-    """Complex sub-bands (B.6) of one level, ``(B, t_y, t_x, b_x, b_y, h, w)`` → ``(B, 6, h, w)``."""
+    """Complex sub-bands (B.6) of one level, ``(B, t_y, t_x, b_x, b_y, h, w)`` → ``(B, 6, h, w)``.
+
+    Computed on the whole ``(b_y, b_x)`` grid at once, straight into the complex output (the
+    ``(0, 0)`` cell, the low-pass, is computed and dropped): sub-band ``(b_y, b_x)`` has
+    ``Re = aa ∓ s_y s_x bb`` and ``Im = s_y ba ± s_x ab`` (orientations ↗, ↘).
+    """
     B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
-    sy, sx, sxy = _signs_wavelet(j, r)
-    re = torch.empty(B, 3, 2, h, w, dtype=r.dtype, device=r.device)
-    im = torch.empty_like(re)
-    for i, (by, bx) in enumerate(_SUBBANDS):
-        aa, ab, ba, bb = r[:, 0, 0, bx, by], r[:, 0, 1, bx, by], r[:, 1, 0, bx, by], r[:, 1, 1, bx, by]
-        _signed_sum(aa, 1, bb, -sxy[i], re[:, i, 0])
-        _signed_sum(aa, 1, bb, sxy[i], re[:, i, 1])
-        _signed_sum(ba, sy[i], ab, sx[i], im[:, i, 0])
-        _signed_sum(ba, sy[i], ab, -sx[i], im[:, i, 1])
-    return torch.complex(re, im).flatten(1, 2)
+    sy, sx, sxy = _sign_grids(j, r.dtype, str(r.device))
+    t = r.transpose(3, 4)  # (B, t_y, t_x, b_y, b_x, h, w)
+    aa, ab, ba, bb = t[:, 0, 0], t[:, 0, 1], t[:, 1, 0], t[:, 1, 1]
+    full = torch.empty(B, 2, 2, 2, h, w, dtype=r.dtype.to_complex(), device=r.device)  # (b_y, b_x, orientation)
+    z = torch.view_as_real(full)
+    torch.addcmul(aa, bb, sxy, value=-1, out=z[:, :, :, 0, ..., 0])
+    torch.addcmul(aa, bb, sxy, out=z[:, :, :, 1, ..., 0])
+    sba = ba * sy
+    torch.addcmul(sba, ab, sx, out=z[:, :, :, 0, ..., 1])
+    torch.addcmul(sba, ab, sx, value=-1, out=z[:, :, :, 1, ..., 1])
+    return full.view(B, 4, 2, h, w)[:, 1:].flatten(1, 2)  # (b_y, b_x) = (0, 1), (1, 0), (1, 1): LH, HL, HH
 
 
 def _trees(low: torch.Tensor, high: torch.Tensor, j: int) -> torch.Tensor:
@@ -159,7 +182,8 @@ def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
         parts = [_dtcwt2(xp[i : i + c], J) for i in range(0, len(xp), c)]
         highs = tuple(torch.cat([p[1][j] for p in parts]) for j in range(J))
         return DtcwtPyramid(torch.cat([p[0] for p in parts]), highs, size)
-    return DtcwtPyramid(*_dtcwt2(xp, J), size)
+    low, highs = _dtcwt2(xp, J)
+    return DtcwtPyramid(low, tuple(h.contiguous() for h in highs), size)  # a copy only for 2 images
 
 
 _CHUNK_PIXELS = 2 * 256 * 256
@@ -173,8 +197,8 @@ def _chunk(x: torch.Tensor) -> int:
 def _dtcwt2(x: torch.Tensor, J: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
     low = x.unsqueeze(1)
     highs = []
-    for j, (lx, ly) in enumerate(_wavelet_labels(J), start=1):
-        r = _level(low, j, lx, ly)
+    for j in range(1, J + 1):
+        r = _level(low, j)
         highs.append(_highs(r, j))
         low = r[:, :, :, 0, 0].reshape(r.shape[0], 4, *r.shape[-2:])
     return low, tuple(highs)
@@ -192,6 +216,6 @@ def idtcwt2(pyramid: DtcwtPyramid) -> torch.Tensor:
 
 def _idtcwt2(lowpass: torch.Tensor, highpasses: list[torch.Tensor]) -> torch.Tensor:
     low = 2 * lowpass  # every tree coefficient is carried times 2 (see _trees)
-    for j, (lx, ly) in reversed(list(enumerate(_wavelet_labels(len(highpasses)), start=1))):
-        low = _unlevel(_trees(low, highpasses[j - 1], j), j, lx, ly)
+    for j in range(len(highpasses), 0, -1):
+        low = _unlevel(_trees(low, highpasses[j - 1], j), j)
     return low[:, 0] / 8

@@ -95,14 +95,16 @@ def _key(bank: np.ndarray) -> tuple[bytes, tuple[int, int, int]]:
     return bank.tobytes(), bank.shape
 
 
-def _runs(bank: np.ndarray) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=256)
+def _runs(bank: bytes, shape: tuple[int, int, int]) -> tuple[tuple[int, int], ...]:
     """Maximal runs ``[g0, g1)`` of consecutive groups with identical banks."""
+    f = np.frombuffer(bank, dtype=np.float64).reshape(shape)
     runs, g0 = [], 0
-    for g in range(1, len(bank) + 1):
-        if g == len(bank) or not np.array_equal(bank[g], bank[g0]):
+    for g in range(1, len(f) + 1):
+        if g == len(f) or not np.array_equal(f[g], f[g0]):
             runs.append((g0, g))
             g0 = g
-    return runs
+    return tuple(runs)
 
 
 def _periodic_copy(x: torch.Tensor, dim: int, start: int, out: torch.Tensor) -> torch.Tensor:
@@ -156,7 +158,8 @@ def analyse(x: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
     half = n // 2
     b = _block(half, L)
     nb, W = half // b, 2 * b + L - 1
-    M = _tensor("analysis", *_key(bank), delays, b, offset, x.dtype, str(x.device))  # (G, W, K, b)
+    key = _key(bank)
+    M = _tensor("analysis", *key, delays, b, offset, x.dtype, str(x.device))  # (G, W, K, b)
     if axis == -1:
         R = x.shape[-2]
         xp = _padded_last(x, -offset, n + W - 2 * b)
@@ -172,7 +175,7 @@ def analyse(x: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
     buf = _padded_rows(xg, axis, -offset, nw * 2 * b, W)
     Mt = M.reshape(G, W, K * b).transpose(1, 2)  # (G, K·b, W)
     out = torch.empty(B, G, K, nb, b, C, dtype=x.dtype, device=x.device)
-    for g0, g1 in _runs(bank):  # groups g0 … g1 - 1 share their bank
+    for g0, g1 in _runs(*key):  # groups g0 … g1 - 1 share their bank
         n_win = (g1 - g0) * B * nw
         win = buf.as_strided((n_win, W, C), (2 * b * C, C, 1), g0 * B * nw * 2 * b * C)
         y = torch.bmm(Mt[g0].expand(n_win, K * b, W), win).view(g1 - g0, B, nw, K, b, C)
