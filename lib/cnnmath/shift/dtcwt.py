@@ -99,15 +99,6 @@ def _unlevel(r: torch.Tensor, j: int) -> torch.Tensor:
     return _unstage(y.view(B, 4, 2, 2 * h, w), bank_x, -1)  # (B, 4, H, W)
 
 
-def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: torch.Tensor) -> torch.Tensor:
-    """``out ← sa·a + sb·b`` for signs ``sa, sb`` ∈ {±1}, in one pass where possible."""
-    if sa > 0:
-        return torch.add(a, b, alpha=sb, out=out)
-    if sb > 0:
-        return torch.sub(b, a, out=out)
-    return torch.add(a, b, out=out).neg_()
-
-
 @functools.lru_cache(maxsize=64)
 def _sign_grids(j: int, dtype: torch.dtype, device: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``s_y``, ``s_x`` and ``s_y s_x`` of the level-j analytic filters on the ``(b_y, b_x)`` grid, ``(2, 2, 1, 1)``."""
@@ -137,24 +128,37 @@ def _highs(r: torch.Tensor, j: int) -> torch.Tensor:
     return full.view(B, 4, 2, h, w)[:, 1:].flatten(1, 2)  # (b_y, b_x) = (0, 1), (1, 0), (1, 1): LH, HL, HH
 
 
+@functools.lru_cache(maxsize=64)
+def _tree_signs(j: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    """``(t_y, t_x, sub-band, 1, 1)`` signs that turn ``(P, iQ)`` into the four trees (see :func:`_trees`)."""
+    s = _analytic_signs(j)
+    sy = torch.tensor([s[by] for by, _ in _SUBBANDS], dtype=dtype, device=device)
+    sx = torch.tensor([s[bx] for _, bx in _SUBBANDS], dtype=dtype, device=device)
+    return torch.stack([torch.stack([torch.ones_like(sy), -sx]), torch.stack([sy, -sy * sx])]).view(2, 2, 3, 1, 1)
+
+
 def _trees(low: torch.Tensor, high: torch.Tensor, j: int) -> torch.Tensor:
     """Inverse of :func:`_highs` with the low-passes, times 2: the ``(B, t_y, t_x, b_x, b_y, h, w)``
     real trees, stored in the order :func:`_unlevel` reads (``(t_x, b_x, t_y, b_y)`` at j = 1).
 
-    ``low`` is the trees' low-pass times 2 as well (the factor is divided out once, at the end).
+    With ``P = ↗ + ↘`` and ``Q = ↗ − ↘`` per sub-band: ``aa = Re P``, ``ba = s_y Im P``,
+    ``ab = −s_x Re(iQ)``, ``bb = −s_y s_x Im(iQ)``; the real and imaginary parts of ``(P, iQ)``
+    are ``(t_y, t_x)`` laid out, so all four trees of all sub-bands take one product with the signs
+    (two, because the sub-bands' ``(b_x, b_y)`` cells are not evenly spaced). ``low`` is the trees'
+    low-pass times 2 as well (the factor is divided out once, at the end).
     """
     B, h, w = high.shape[0], high.shape[-2], high.shape[-1]
-    z = torch.view_as_real(high.view(B, 3, 2, h, w))
-    sy, sx, sxy = _signs_wavelet(j, low)
+    ne, se = high.view(B, 3, 2, h, w).unbind(2)
+    pq = torch.empty(B, 2, 3, h, w, dtype=high.dtype, device=high.device)  # (t_x, sub-band): P, iQ
+    torch.add(ne, se, out=pq[:, 0])
+    torch.sub(ne, se, out=pq[:, 1]).mul_(1j)
+    v = torch.view_as_real(pq).permute(0, 5, 1, 2, 3, 4)  # (B, t_y, t_x, sub-band, h, w)
+    signs = _tree_signs(j, low.dtype, str(low.device))
     store = torch.empty(B, 2, 2, 2, 2, h, w, dtype=low.dtype, device=low.device)
     r = store.permute(0, 3, 1, 2, 4, 5, 6) if j == 1 else store
     r[:, :, :, 0, 0] = low.view(B, 2, 2, h, w)
-    for i, (by, bx) in enumerate(_SUBBANDS):
-        ne_re, ne_im, se_re, se_im = z[:, i, 0, ..., 0], z[:, i, 0, ..., 1], z[:, i, 1, ..., 0], z[:, i, 1, ..., 1]
-        torch.add(ne_re, se_re, out=r[:, 0, 0, bx, by])
-        _signed_sum(se_re, sxy[i], ne_re, -sxy[i], r[:, 1, 1, bx, by])
-        _signed_sum(ne_im, sy[i], se_im, sy[i], r[:, 1, 0, bx, by])
-        _signed_sum(ne_im, sx[i], se_im, -sx[i], r[:, 0, 1, bx, by])
+    torch.mul(v[:, :, :, 0], signs[:, :, 0], out=r[:, :, :, 1, 0])  # LH: (b_x, b_y) = (1, 0)
+    torch.mul(v[:, :, :, 1:], signs[:, :, 1:], out=r[:, :, :, :, 1])  # HL, HH: (0, 1), (1, 1)
     return r
 
 
