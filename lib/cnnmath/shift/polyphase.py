@@ -85,8 +85,14 @@ def _tensor(kind: str, bank: bytes, shape: tuple[int, int, int], delays: tuple[i
             dtype: torch.dtype, device: str) -> torch.Tensor:
     if kind == "analysis":
         M = _analysis_blocks(bank, shape, delays, b)
-    else:
+    elif kind == "analysis rows":  # (G, b·K, W), the output index (r, k): channels inside each row
+        A = _analysis_blocks(bank, shape, delays, b)
+        M = np.ascontiguousarray(A.transpose(0, 3, 2, 1)).reshape(A.shape[0], -1, A.shape[1])
+    elif kind == "synthesis":
         M = _synthesis_blocks(bank, shape, delays, b, offset)
+    else:  # "synthesis rows": (G, 2b, span·K), the contraction index (c, k) of a row-major window
+        S = _synthesis_blocks(bank, shape, delays, b, offset)
+        M = np.ascontiguousarray(S.transpose(0, 3, 2, 1)).reshape(S.shape[0], S.shape[3], -1)
     return torch.as_tensor(M, dtype=dtype, device=device)
 
 
@@ -159,8 +165,8 @@ def analyse(x: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
     b = _block(half, L)
     nb, W = half // b, 2 * b + L - 1
     key = _key(bank)
-    M = _tensor("analysis", *key, delays, b, offset, x.dtype, str(x.device))  # (G, W, K, b)
     if axis == -1:
+        M = _tensor("analysis", *key, delays, b, offset, x.dtype, str(x.device))  # (G, W, K, b)
         R = x.shape[-2]
         xp = _padded_last(x, -offset, n + W - 2 * b)
         win = xp.view(B, G, R, -1).unfold(-1, W, 2 * b).reshape(B, G, R * nb, W)
@@ -173,14 +179,13 @@ def analyse(x: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
     # group-major copy: the windows of one group over all images are one strided batch
     xg = x.permute(*range(1, axis), 0, *range(axis, x.dim()))  # (*groups, B, n, *cols)
     buf = _padded_rows(xg, axis, -offset, nw * 2 * b, W)
-    Mt = M.reshape(G, W, K * b).transpose(1, 2)  # (G, K·b, W)
-    out = torch.empty(B, G, K, nb, b, C, dtype=x.dtype, device=x.device)
+    Mt = _tensor("analysis rows", *key, delays, b, offset, x.dtype, str(x.device))  # (G, b·K, W)
+    out = torch.empty(G, B, nw, b, K, C, dtype=x.dtype, device=x.device)  # the channels inside each row
     for g0, g1 in _runs(*key):  # groups g0 … g1 - 1 share their bank
         n_win = (g1 - g0) * B * nw
         win = buf.as_strided((n_win, W, C), (2 * b * C, C, 1), g0 * B * nw * 2 * b * C)
-        y = torch.bmm(Mt[g0].expand(n_win, K * b, W), win).view(g1 - g0, B, nw, K, b, C)
-        out[:, g0:g1].copy_(y[:, :, :nb].permute(1, 0, 3, 2, 4, 5))
-    return out.view(B, G, K, half, C)
+        torch.bmm(Mt[g0].expand(n_win, b * K, W), win, out=out[g0:g1].view(n_win, b * K, C))
+    return out[:, :, :nb].permute(1, 0, 4, 2, 3, 5).reshape(B, G, K, half, C)  # a view
 
 
 def synthesise(y: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
@@ -199,20 +204,22 @@ def synthesise(y: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
     b = _block(half, L)
     nb = half // b
     lo, span = _synthesis_span(L, offset, b)
-    S = _tensor("synthesis", *_key(bank), delays, b, offset, y.dtype, str(y.device))  # (G, K, span, 2b)
+    key = _key(bank)
     if axis == -1:
+        S = _tensor("synthesis", *key, delays, b, offset, y.dtype, str(y.device))  # (G, K, span, 2b)
         R = y.shape[-2]
         yp = _padded_last(y, lo, (nb - 1) * b + span)  # (B, G, K, R, ·)
         win = yp.unfold(-1, span, b).permute(0, 1, 3, 4, 2, 5).reshape(B, G, R * nb, K * span)
         return torch.matmul(win, S.reshape(G, K * span, 2 * b)).view(B, G, R, n)
+    St = _tensor("synthesis rows", *key, delays, b, offset, y.dtype, str(y.device))  # (G, 2b, span·K)
     C = y.shape[-1]
-    nw = -(-((nb - 1) * b + span) // b)
-    # channel-major copy, so that each channel's windows are one strided batch over (B, G, j)
-    buf = _padded_rows(y.permute(2, 0, 1, 3, 4), -2, lo, nw * b, span)
-    per_k = B * G * nw * b * C
-    out = None
-    for k in range(K):
-        win = buf.as_strided((B * G * nw, span, C), (b * C, C, 1), k * per_k)
-        St = S[:, k].transpose(1, 2).unsqueeze(0).unsqueeze(2).expand(B, G, nw, 2 * b, span).reshape(-1, 2 * b, span)
-        out = torch.bmm(St, win) if out is None else out.baddbmm_(St, win)
-    return out.view(B, G, nw, 2 * b, C)[:, :, :nb].reshape(B, G, n, C)
+    nw = -(-((nb - 1) * b + span) // b)  # windows per image, the last ones discarded
+    # group-major copy with the channels inside each row: the span rows of a window, all channels,
+    # are one (span·K, C) matrix, and the windows of one group over all images are one strided batch
+    buf = _padded_rows(y.permute(1, 0, 3, 2, 4), 2, lo, nw * b, span)  # ((G, B, rows), K·C)
+    out = torch.empty(G, B, nw, 2 * b, C, dtype=y.dtype, device=y.device)
+    for g0, g1 in _runs(*key):  # groups g0 … g1 - 1 share their bank
+        n_win = (g1 - g0) * B * nw
+        win = buf.as_strided((n_win, span * K, C), (b * K * C, C, 1), g0 * B * nw * b * K * C)
+        torch.bmm(St[g0].expand(n_win, 2 * b, span * K), win, out=out[g0:g1].view(n_win, 2 * b, C))
+    return out[:, :, :nb].permute(1, 0, 2, 3, 4).reshape(B, G, n, C)  # a view where B = 1
