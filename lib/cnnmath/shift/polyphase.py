@@ -18,7 +18,10 @@ Layouts (``G`` groups, each with its own bank of ``K`` filters; ``R`` rows, ``C`
 - ``axis = -1``: :func:`analyse` ``(B, G, R, n)`` → ``(B, G, K, R, n/2)``;
 - ``axis = -2``: :func:`analyse` ``(B, G, n, C)`` → ``(B, G, K, n/2, C)``;
 
-and :func:`synthesise` maps back. Used by :mod:`cnnmath.shift.dtcwpt`.
+and :func:`synthesise` maps back. Along the rows, a window of ``span`` rows of every channel is
+stored as one ``(span·K, C)`` matrix (the channels inside each row), so a stage is one batched
+product per run of groups with identical banks, and the outputs are returned as views of that
+layout (not contiguous). Used by :mod:`cnnmath.shift.dtcwpt` and :mod:`cnnmath.shift.dtcwt`.
 """
 
 from __future__ import annotations
