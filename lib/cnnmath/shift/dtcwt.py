@@ -107,25 +107,52 @@ def _sign_grids(j: int, dtype: torch.dtype, device: str) -> tuple[torch.Tensor, 
     return sy.contiguous(), sx.contiguous(), sy * sx
 
 
+_LARGE_PLANE = 8192  # sub-band maps of at least this many samples are combined one sub-band at a time
+
+
 def _highs(r: torch.Tensor, j: int) -> torch.Tensor:
     """Complex sub-bands (B.6) of one level, ``(B, t_y, t_x, b_x, b_y, h, w)`` → ``(B, 6, h, w)``.
 
-    Computed on the whole ``(b_y, b_x)`` grid at once, straight into the complex output (the
-    ``(0, 0)`` cell, the low-pass, is computed and dropped): sub-band ``(b_y, b_x)`` has
-    ``Re = aa ∓ s_y s_x bb`` and ``Im = s_y ba ± s_x ab`` (orientations ↗, ↘).
+    Sub-band ``(b_y, b_x)`` has ``Re = aa ∓ s_y s_x bb`` and ``Im = s_y ba ± s_x ab``
+    (orientations ↗, ↘). Small maps are combined on the whole ``(b_y, b_x)`` grid at once (four
+    products with the signs; the ``(0, 0)`` cell, the low-pass, is computed and dropped): fewer
+    operations. Large maps are combined one sub-band at a time with signed sums (unit-stride
+    loops, no sign products): less time per sample. Both give the same numbers.
     """
     B, h, w = r.shape[0], r.shape[-2], r.shape[-1]
+    if h * w >= _LARGE_PLANE:
+        re = torch.empty(B, 3, 2, h, w, dtype=r.dtype, device=r.device)  # (sub-band, orientation)
+        im = torch.empty_like(re)
+        s = _analytic_signs(j)
+        for i, (by, bx) in enumerate(_SUBBANDS):
+            sy, sx = s[by], s[bx]
+            aa, ab, ba, bb = r[:, 0, 0, bx, by], r[:, 0, 1, bx, by], r[:, 1, 0, bx, by], r[:, 1, 1, bx, by]
+            _signed_sum(aa, 1, bb, -sy * sx, re[:, i, 0])
+            _signed_sum(aa, 1, bb, sy * sx, re[:, i, 1])
+            _signed_sum(ba, sy, ab, sx, im[:, i, 0])
+            _signed_sum(ba, sy, ab, -sx, im[:, i, 1])
+        return torch.complex(re, im).flatten(1, 2)
+    re = torch.empty(B, 2, 2, 2, h, w, dtype=r.dtype, device=r.device)  # (b_y, b_x, orientation)
+    im = torch.empty_like(re)
     sy, sx, sxy = _sign_grids(j, r.dtype, str(r.device))
     t = r.transpose(3, 4)  # (B, t_y, t_x, b_y, b_x, h, w)
     aa, ab, ba, bb = t[:, 0, 0], t[:, 0, 1], t[:, 1, 0], t[:, 1, 1]
-    full = torch.empty(B, 2, 2, 2, h, w, dtype=r.dtype.to_complex(), device=r.device)  # (b_y, b_x, orientation)
-    z = torch.view_as_real(full)
-    torch.addcmul(aa, bb, sxy, value=-1, out=z[:, :, :, 0, ..., 0])
-    torch.addcmul(aa, bb, sxy, out=z[:, :, :, 1, ..., 0])
+    torch.addcmul(aa, bb, sxy, value=-1, out=re[:, :, :, 0])
+    torch.addcmul(aa, bb, sxy, out=re[:, :, :, 1])
     sba = ba * sy
-    torch.addcmul(sba, ab, sx, out=z[:, :, :, 0, ..., 1])
-    torch.addcmul(sba, ab, sx, value=-1, out=z[:, :, :, 1, ..., 1])
-    return full.view(B, 4, 2, h, w)[:, 1:].flatten(1, 2)  # (b_y, b_x) = (0, 1), (1, 0), (1, 1): LH, HL, HH
+    torch.addcmul(sba, ab, sx, out=im[:, :, :, 0])
+    torch.addcmul(sba, ab, sx, value=-1, out=im[:, :, :, 1])
+    # (b_y, b_x) = (0, 1), (1, 0), (1, 1): LH, HL, HH
+    return torch.complex(re, im).view(B, 4, 2, h, w)[:, 1:].flatten(1, 2)
+
+
+def _signed_sum(a: torch.Tensor, sa: float, b: torch.Tensor, sb: float, out: torch.Tensor) -> torch.Tensor:
+    """``out ← sa·a + sb·b`` for signs ``sa, sb`` ∈ {±1}, in one pass where possible."""
+    if sa > 0:
+        return torch.add(a, b, alpha=sb, out=out)
+    if sb > 0:
+        return torch.sub(b, a, out=out)
+    return torch.add(a, b, out=out).neg_()
 
 
 @functools.lru_cache(maxsize=64)
