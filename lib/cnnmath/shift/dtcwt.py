@@ -239,7 +239,8 @@ def idtcwt2(pyramid: DtcwtPyramid) -> torch.Tensor:
     """Inverse of :func:`dtcwt2`: ``idtcwt2(dtcwt2(x, J)) == x`` (tight frame, exact), at ``pyramid.size``."""
     J = len(pyramid.highpasses)
     _check_levels(J, "len(pyramid.highpasses)")
-    c = _chunk(pyramid.highpasses[0]) * 4
+    rows, cols = pyramid.highpasses[0].shape[-2:]
+    c = max(1, _CHUNK_PIXELS // (4 * rows * cols))  # images per call, as in dtcwt2
     B = pyramid.lowpass.shape[0]
     parts = [_idtcwt2(pyramid.lowpass[i : i + c], [h[i : i + c] for h in pyramid.highpasses]) for i in range(0, B, c)]
     return _crop(parts[0] if len(parts) == 1 else torch.cat(parts), pyramid.size)
