@@ -169,21 +169,33 @@ def _trees(low: torch.Tensor, high: torch.Tensor, j: int) -> torch.Tensor:
     real trees, stored in the order :func:`_unlevel` reads (``(t_x, b_x, t_y, b_y)`` at j = 1).
 
     With ``P = ↗ + ↘`` and ``Q = ↗ − ↘`` per sub-band: ``aa = Re P``, ``ba = s_y Im P``,
-    ``ab = −s_x Re(iQ)``, ``bb = −s_y s_x Im(iQ)``; the real and imaginary parts of ``(P, iQ)``
-    are ``(t_y, t_x)`` laid out, so all four trees of all sub-bands take one product with the signs
-    (two, because the sub-bands' ``(b_x, b_y)`` cells are not evenly spaced). ``low`` is the trees'
-    low-pass times 2 as well (the factor is divided out once, at the end).
+    ``ab = −s_x Re(iQ)``, ``bb = −s_y s_x Im(iQ)``. Large maps take these one sub-band at a time
+    as signed sums; small maps all at once: the real and imaginary parts of ``(P, iQ)`` are
+    ``(t_y, t_x)`` laid out, so all four trees of all sub-bands take one product with the signs
+    (two, because the sub-bands' ``(b_x, b_y)`` cells are not evenly spaced). Both give the same
+    numbers. ``low`` is the trees' low-pass times 2 as well (the factor is divided out once, at the end).
     """
     B, h, w = high.shape[0], high.shape[-2], high.shape[-1]
+    store = torch.empty(B, 2, 2, 2, 2, h, w, dtype=low.dtype, device=low.device)
+    r = store.permute(0, 3, 1, 2, 4, 5, 6) if j == 1 else store
+    r[:, :, :, 0, 0] = low.view(B, 2, 2, h, w)
+    if h * w >= _LARGE_PLANE:
+        z = torch.view_as_real(high.view(B, 3, 2, h, w))
+        s = _analytic_signs(j)
+        for i, (by, bx) in enumerate(_SUBBANDS):
+            sy, sx = s[by], s[bx]
+            ne_re, ne_im, se_re, se_im = z[:, i, 0, ..., 0], z[:, i, 0, ..., 1], z[:, i, 1, ..., 0], z[:, i, 1, ..., 1]
+            torch.add(ne_re, se_re, out=r[:, 0, 0, bx, by])
+            _signed_sum(se_re, sy * sx, ne_re, -sy * sx, r[:, 1, 1, bx, by])
+            _signed_sum(ne_im, sy, se_im, sy, r[:, 1, 0, bx, by])
+            _signed_sum(ne_im, sx, se_im, -sx, r[:, 0, 1, bx, by])
+        return r
     ne, se = high.view(B, 3, 2, h, w).unbind(2)
     pq = torch.empty(B, 2, 3, h, w, dtype=high.dtype, device=high.device)  # (t_x, sub-band): P, iQ
     torch.add(ne, se, out=pq[:, 0])
     torch.sub(ne, se, out=pq[:, 1]).mul_(1j)
     v = torch.view_as_real(pq).permute(0, 5, 1, 2, 3, 4)  # (B, t_y, t_x, sub-band, h, w)
     signs = _tree_signs(j, low.dtype, str(low.device))
-    store = torch.empty(B, 2, 2, 2, 2, h, w, dtype=low.dtype, device=low.device)
-    r = store.permute(0, 3, 1, 2, 4, 5, 6) if j == 1 else store
-    r[:, :, :, 0, 0] = low.view(B, 2, 2, h, w)
     torch.mul(v[:, :, :, 0], signs[:, :, 0], out=r[:, :, :, 1, 0])  # LH: (b_x, b_y) = (1, 0)
     torch.mul(v[:, :, :, 1:], signs[:, :, 1:], out=r[:, :, :, :, 1])  # HL, HH: (0, 1), (1, 1)
     return r
