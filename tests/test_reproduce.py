@@ -415,3 +415,13 @@ def test_parameters_cells_must_hold_only_literals(tmp_path, make_toy, first_cell
     make_toy(tmp_path, first_cell=first_cell)
     with pytest.raises(CatalogError, match=match):
         load_catalog(tmp_path)
+
+
+@pytest.mark.parametrize("photographs, expected", [(True, 2), (False, 1)])
+def test_data_sources_name_the_photographs_where_the_notebook_uses_them(photographs: bool, expected: int) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "images = data.NATURAL_IMAGES + (data.PHOTOGRAPHS if photographs else ())")])
+    found = provenance.data_sources(nb, {"photographs": photographs})
+    assert len(found) == expected and found[0].startswith("natural images bundled with scikit-image")
+    if photographs:
+        assert "mate-backgrounds" in found[1] and "plasma-workspace-wallpapers" in found[1]

