@@ -39,9 +39,12 @@ from cnnmath.relu.layer2 import fill_from_slope, second_layer
 from cnnmath.relu.layer3 import (
     KnownLayers,
     Layer3Neuron,
+    cross_weight,
+    densify,
     fit_neuron,
     layer2_signs,
     on_boundary3,
+    refit_signed,
     seek_weight,
     third_layer,
 )
@@ -525,8 +528,13 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
         for y in neurons3:
             if not y.complete and not y.fill(sigma):
                 for j in np.flatnonzero(~np.isfinite(y.theta[:k2])):
-                    seek_weight(g, known, y, int(j), rng, radius=radius)
+                    if not np.isfinite(y.theta[j]) and not cross_weight(g, known, y, int(j), rng):
+                        seek_weight(g, known, y, int(j), rng, radius=radius)
+                y.fill(sigma)
                 y.status = "" if y.complete else y.status
+        for y in neurons3:  # the precision: points deep on both sides of each B_z, the signs imposed
+            densify(g, known, y, sigma, rng, radius=radius, min_points=2 * oracle.n_in)
+            refit_signed(known, y, sigma)
         ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
         if ex.net is not None:
             res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))

@@ -33,8 +33,8 @@ from cnnmath.relu.hyperplanes import gradient_jump
 from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["KnownLayers", "Layer3Neuron", "fit_neuron", "layer2_signs", "on_boundary3", "seek_weight", "test_far3",
-           "third_layer", "trace_neuron"]
+__all__ = ["KnownLayers", "Layer3Neuron", "cross_weight", "fit_neuron", "layer2_signs", "on_boundary3",
+           "densify", "refit_signed", "seek_weight", "test_far3", "third_layer", "trace_neuron"]
 
 
 @dataclass(frozen=True)
@@ -396,14 +396,16 @@ def _next_step(known: KnownLayers, x: np.ndarray, normal: np.ndarray, todo: np.n
 
 
 def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
-                   n_samples: int = 4000) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+                   n_samples: int = 4000, n_climbs: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """A point of ``B_t ∩ B_j`` computed with zero queries, where ``B_t`` was seen on one side of
     ``B_j`` only (the layer-3 analogue of :func:`~cnnmath.relu.crossings.seek_crossing`).
 
     On ``B_j`` the unknown term of ``j`` vanishes, so ``v̂_t`` is exact there wherever the other
     uncrossed ``û_z`` keep their sides. Gaussian pairs (scales 1, 3, 10) with opposite ``û_j`` are
     bisected onto ``B_j``; two such points with opposite ``v̂_t`` are joined by bisection along
-    the segment, each midpoint pulled back onto ``B_j`` (Newton steps on ``û_j``). Returns the point,
+    the segment, each midpoint pulled back onto ``B_j`` (Newton steps on ``û_j``). When every sample
+    has one sign of ``v̂_t`` (``B_t`` meets ``B_j`` in a small patch), the ``n_climbs`` samples nearest
+    the other sign climb towards it inside ``B_j`` (:func:`_climb`). Returns the point,
     the unit step into ``B_j``'s unseen side inside ``B_t``, the normal of ``B_t`` there and ``∇û_j``.
     """
     n = known.w1.shape[1]
@@ -425,11 +427,6 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     on = on[np.all((side == 0) | (np.sign(known.pre2(on)) == side), axis=1)]
     if len(on) < 2:
         return None
-    val = z.values(known, on)
-    lo, hi = on[val < 0], on[val > 0]
-    if not len(lo) or not len(hi):
-        return None
-
     def onto(p: np.ndarray) -> np.ndarray:
         for _ in range(20):
             gr = known.grad2(p)[j]
@@ -439,8 +436,21 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
                 break
         return p
 
-    a = lo[0]
-    b = hi[np.argmin(np.linalg.norm(hi - a, axis=1))]
+    val = z.values(known, on)
+    lo, hi = on[val < 0], on[val > 0]
+    if len(lo) and len(hi):
+        a = lo[0]
+        b = hi[np.argmin(np.linalg.norm(hi - a, axis=1))]
+    else:  # v̂_t of one sign on every sample of B_j: climb towards the other
+        sign = 1.0 if not len(hi) else -1.0
+        for i in np.argsort(-sign * val)[:n_climbs]:
+            pair = _climb(known, z, j, side, on[i], sign, onto)
+            if pair is not None:
+                break
+        else:
+            return None
+        a, b = pair if sign > 0 else pair[::-1]
+
     for _ in range(80):
         mid = onto((a + b) / 2)
         if not np.all((side == 0) | (np.sign(known.pre2(mid[None, :])[0]) == side)):
@@ -460,6 +470,38 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     if np.linalg.norm(step) < 1e-9:
         return None
     return xc, step / np.linalg.norm(step), normal, cross
+
+
+def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.ndarray, sign: float,
+           onto, max_steps: int = 300) -> tuple[np.ndarray, np.ndarray] | None:
+    """Points ``(y, y')`` of ``B_j``, ``sign · v̂_t`` < 0 at ``y`` and > 0 at ``y'`` (the last step), climbed
+    to from ``x ∈ B_j`` with zero queries.
+
+    Inside ``B_j`` (``v̂_t`` exact there while the other uncrossed ``B_z`` keep their ``side``) each
+    step follows the gradient of ``sign · v̂_t`` projected on ``B_j``, as far as the zero its local
+    affine model predicts or just past the first layer-1 hyperplane on the way (where the model
+    changes), then back onto ``B_j`` (``onto``). None when the climb stalls, leaves the valid part or
+    takes ``max_steps``."""
+    prev = None
+    for _ in range(max_steps):
+        if not np.all((side == 0) | (np.sign(known.pre2(x[None, :])[0]) == side)):
+            return None
+        val = sign * z.values(known, x[None, :])[0]
+        if val > 0:
+            return (prev, x) if prev is not None else None
+        grad = sign * z.gradient(known, x)
+        gj = known.grad2(x)[j]
+        d = grad - (grad @ gj) / (gj @ gj) * gj
+        slope = np.linalg.norm(d)
+        if slope < 1e-12:
+            return None
+        d /= slope
+        h, hv = known.w1 @ x + known.b1, known.w1 @ d
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ahead = np.where(h * hv < 0, -h / hv, np.inf)
+        step = min(-val / slope * 1.01 + 1e-9, float(np.min(ahead)) + 1e-9, 10.0)
+        prev, x = x, onto(x + step * d)
+    return None
 
 
 def _far_side(g: ScalarView, known: KnownLayers, xc: np.ndarray, q: np.ndarray, normal: np.ndarray,
@@ -515,6 +557,29 @@ def test_far3(g: ScalarView, known: KnownLayers, z: Layer3Neuron, rng: np.random
 
 
 test_far3.__test__ = False  # not a pytest test
+
+
+def cross_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
+                 steps: tuple[float, ...] = (1e-2, 1e-3)) -> bool:
+    """``Q_j`` of a neuron whose boundary was seen on one side of ``B_j`` only, by crossing ``B_j``
+    where ``B_t`` meets it: the crossing computed with zero queries (``_seek_crossing``, which climbs
+    inside ``B_j`` when ``B_t`` meets it only in a small patch), ``B_t`` found a step past it
+    (``_far_side``; a shorter step when the first finds nothing), and the neuron refitted
+    (:func:`fit_neuron`) on its points and the new ones. True when ``Q_j`` is then known."""
+    jump = _seek_crossing(known, z, j, rng)
+    if jump is None:
+        return False
+    xc, u, normal, cross = jump
+    for step in steps:
+        found = _far_side(g, known, xc, xc + step * u, normal, cross, rng)
+        if found is None:
+            continue
+        theta, side, _ = fit_neuron(known, z.points + found[1])
+        if theta is not None and np.isfinite(theta[j]):
+            z.points += found[1]
+            z.theta, z.side = theta, side
+            return True
+    return False
 
 
 def seek_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
@@ -584,6 +649,78 @@ def seek_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng:
                 z.points += [q + s * u for q, s, u in zip(ys, s_k, units)]
                 return True
     return False
+
+
+def refit_signed(known: KnownLayers, z: Layer3Neuron, sigma: np.ndarray) -> bool:
+    """Refit ``θ`` over all points of ``B_t`` with the layer-2 signs imposed (``P_z = σ_z Q_z``).
+
+    With ``σ`` known, ``P_z û_z + Q_z |û_z| = 2Q_z ReLU(σ_z û_z)``: one column per crossed ``B_z``
+    instead of the two nearly collinear ``|û_z|``, ``û_z`` of a boundary crossed by few points (and
+    no dependency when layer 2 is wider than layer 1), so the null vector of
+    ``[ReLU(σ_z û_z) (crossed), û_z (uncrossed, the A_z), 1]`` is better conditioned. Used when it is
+    unique (``σ_{-1} ≤ 10⁻⁶ σ_{-2}``) and every crossed ``σ_z`` is known; ``θ`` keeps its orientation.
+    Returns whether ``θ`` was refitted."""
+    k = len(sigma)
+    q = z.theta[:k]
+    crossed = np.isfinite(q)
+    if not np.all(sigma[crossed] != 0):
+        return False
+    pts = np.array(z.points)
+    u = known.pre2(pts)
+    design = np.column_stack([2 * np.maximum(sigma[crossed] * u[:, crossed], 0.0), u[:, ~crossed],
+                              np.ones(len(u))])
+    if len(pts) < design.shape[1] + 2:
+        return False
+    scale = np.linalg.norm(design, axis=0) + 1e-300
+    _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
+    if not sv[-1] <= 1e-6 * sv[-2]:
+        return False
+    coef = vt[-1] / scale
+    n_c = int(crossed.sum())
+    theta = np.full(2 * k + 1, np.nan)
+    theta[:k][crossed] = coef[:n_c]
+    theta[k:2 * k][crossed] = sigma[crossed] * coef[:n_c]
+    theta[k:2 * k][~crossed] = coef[n_c:-1]
+    theta[-1] = coef[-1]
+    theta /= np.linalg.norm(theta[np.isfinite(theta)])
+    old = np.nan_to_num(z.theta)
+    if np.nan_to_num(theta) @ old < 0:
+        theta = -theta
+    if np.max(np.abs(np.nan_to_num(theta) - old)) > 1e-4:  # not the same neuron: keep the old fit
+        return False
+    z.theta = theta
+    return True
+
+
+def densify(g: ScalarView, known: KnownLayers, z: Layer3Neuron, sigma: np.ndarray, rng: np.random.Generator,
+            *, radius: float, min_points: int) -> int:
+    """More exact points of ``B_t`` on the active side of every crossed ``B_z`` that fewer than
+    ``min_points`` of its points are on (``Q_z`` then rests on a few points near ``B_z`` and is
+    imprecise): predicted points of ``B_t`` bisected between Gaussian inputs of that side (scales
+    ``radius/3``, ``radius``; no queries), each checked for a kink along ``∇v̂_t``
+    (:func:`~cnnmath.relu.crossings.far_kinks`, 7 queries each), the hits added to ``z.points``.
+    Returns the number of points added."""
+    k = len(sigma)
+    n = known.w1.shape[1]
+    u = known.pre2(np.array(z.points))
+    added = 0
+    for j in np.flatnonzero(np.isfinite(z.theta[:k]) & (sigma != 0)):
+        if np.sum(sigma[j] * u[:, j] > 0) >= min_points:
+            continue
+        x = np.concatenate([s * rng.normal(size=(2000, n)) for s in (radius / 3, radius)])
+        x = x[z.valid(known, x) & (sigma[j] * known.pre2(x)[:, j] > 0)]
+        if len(x) < 2:
+            continue
+
+        def normal(y: np.ndarray, j: int = j) -> tuple[np.ndarray, float] | None:
+            if not z.valid(known, y[None, :])[0] or sigma[j] * known.pre2(y[None, :])[0, j] <= 0:
+                return None
+            return z.gradient(known, y), known.distance(y)
+
+        before = len(z.points)
+        far_kinks(g, lambda v: z.values(known, v), x, normal, z.points, rng, n_points=min_points, tol=1e-6)
+        added += len(z.points) - before
+    return added
 
 
 def layer2_signs(neurons: list[Layer3Neuron], k: int) -> tuple[np.ndarray, int]:
