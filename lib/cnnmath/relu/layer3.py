@@ -396,7 +396,7 @@ def _next_step(known: KnownLayers, x: np.ndarray, normal: np.ndarray, todo: np.n
 
 
 def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
-                   n_samples: int = 4000, n_climbs: int = 5) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+                   n_samples: int = 4000, n_climbs: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """A point of ``B_t ∩ B_j`` computed with zero queries, where ``B_t`` was seen on one side of
     ``B_j`` only (the layer-3 analogue of :func:`~cnnmath.relu.crossings.seek_crossing`).
 
@@ -444,7 +444,7 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     else:  # v̂_t of one sign on every sample of B_j: climb towards the other
         sign = 1.0 if not len(hi) else -1.0
         for i in np.argsort(-sign * val)[:n_climbs]:
-            pair = _climb(known, z, j, side, on[i], sign, onto)
+            pair = _climb(known, z, j, side, on[i], sign)
             if pair is not None:
                 break
         else:
@@ -473,34 +473,64 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
 
 
 def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.ndarray, sign: float,
-           onto, max_steps: int = 300) -> tuple[np.ndarray, np.ndarray] | None:
-    """Points ``(y, y')`` of ``B_j``, ``sign · v̂_t`` < 0 at ``y`` and > 0 at ``y'`` (the last step), climbed
-    to from ``x ∈ B_j`` with zero queries.
+           max_regions: int = 60, box: float = 100.0) -> tuple[np.ndarray, np.ndarray] | None:
+    """Points ``(y, y')`` of ``B_j``, ``sign · v̂_t ≤ 0`` at ``y`` and ``> 0`` at ``y'``, both in the
+    closure of one region of the known layers, found from ``x ∈ B_j`` (``sign · v̂_t(x) < 0``) with
+    zero queries.
 
-    Inside ``B_j`` (``v̂_t`` exact there while the other uncrossed ``B_z`` keep their ``side``) each
-    step follows the gradient of ``sign · v̂_t`` projected on ``B_j``, as far as the zero its local
-    affine model predicts or just past the first layer-1 hyperplane on the way (where the model
-    changes), then back onto ``B_j`` (``onto``). None when the climb stalls, leaves the valid part or
-    takes ``max_steps``."""
-    prev = None
-    for _ in range(max_steps):
-        if not np.all((side == 0) | (np.sign(known.pre2(x[None, :])[0]) == side)):
+    Inside a region (fixed patterns of layers 1 and 2) ``û`` and ``v̂_t`` are affine, so the largest
+    ``sign · v̂_t`` on ``B_j`` there is a linear program (``û_j = 0``, the pattern's inequalities, the
+    other uncrossed ``B_z`` kept on their ``side``, ``|x_i| ≤ box``). Best first, the regions across
+    the constraints tight at an optimum (a layer-1 hyperplane or a crossed ``B_z``) are tried next,
+    from that optimum, up to ``max_regions`` programs. None when no optimum above zero is found."""
+    import heapq
+
+    from scipy.optimize import linprog
+
+    w1, b1, v, c = known.w1, known.b1, known.v, known.c
+    k, n1 = len(c), len(b1)
+    th = np.nan_to_num(z.theta)
+    flippable = np.concatenate([np.ones(n1, dtype=bool), side == 0])
+    flippable[n1 + j] = False
+    keep = np.ones(n1 + k, dtype=bool)
+    keep[n1 + j] = False
+
+    def solve(p1: np.ndarray, p2: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+        a2 = (v * p1) @ w1
+        c2 = (v * p1) @ b1 + c
+        s1, s2 = np.where(p1, 1.0, -1.0), np.where(p2, 1.0, -1.0)
+        coef = th[k:2 * k] + th[:k] * s2
+        coef[j] = 0.0  # û_j = 0 on B_j
+        g, g0 = sign * coef @ a2, sign * (coef @ c2 + th[-1])
+        rows = np.vstack([-s1[:, None] * w1, -s2[:, None] * a2])  # rows·x ≤ rhs: the pattern holds
+        rhs = np.concatenate([s1 * b1, s2 * c2])
+        res = linprog(-g, A_ub=rows[keep], b_ub=rhs[keep], A_eq=a2[j][None, :], b_eq=[-c2[j]],
+                      bounds=[(-box, box)] * len(x), method="highs")
+        if res.status != 0:
             return None
-        val = sign * z.values(known, x[None, :])[0]
+        slack = np.where(keep, rhs - rows @ res.x, np.inf)
+        return float(g @ res.x + g0), res.x, slack / (1.0 + np.abs(rhs))
+
+    p0 = np.concatenate([w1 @ x + b1 > 0, known.pre2(x[None, :])[0] > 0])
+    p0[n1 + j] = True
+    seen = {p0.tobytes()}
+    heap: list = [(0.0, 0, p0, x)]
+    for count in range(max_regions):
+        if not heap:
+            break
+        _, _, pat, parent = heapq.heappop(heap)
+        out = solve(pat[:n1], pat[n1:])
+        if out is None:
+            continue
+        val, xo, slack = out
         if val > 0:
-            return (prev, x) if prev is not None else None
-        grad = sign * z.gradient(known, x)
-        gj = known.grad2(x)[j]
-        d = grad - (grad @ gj) / (gj @ gj) * gj
-        slope = np.linalg.norm(d)
-        if slope < 1e-12:
-            return None
-        d /= slope
-        h, hv = known.w1 @ x + known.b1, known.w1 @ d
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ahead = np.where(h * hv < 0, -h / hv, np.inf)
-        step = min(-val / slope * 1.01 + 1e-9, float(np.min(ahead)) + 1e-9, 10.0)
-        prev, x = x, onto(x + step * d)
+            return parent, xo
+        for i in np.flatnonzero(flippable & (slack < 1e-9)):
+            q = pat.copy()
+            q[i] = ~q[i]
+            if q.tobytes() not in seen:
+                seen.add(q.tobytes())
+                heapq.heappush(heap, (-val, len(seen), q, xo))
     return None
 
 
@@ -570,6 +600,7 @@ def cross_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng
     if jump is None:
         return False
     xc, u, normal, cross = jump
+    k = len(known.c)
     for step in steps:
         found = _far_side(g, known, xc, xc + step * u, normal, cross, rng)
         if found is None:
@@ -578,6 +609,20 @@ def cross_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng
         if theta is not None and np.isfinite(theta[j]):
             z.points += found[1]
             z.theta, z.side = theta, side
+            return True
+        # the new points alone, on the far side of B_j where only Q_j is unknown:
+        # 0 = v̂_t(p) − 2 s_j Q_j û_j(p) (v̂_t with P_j = A_j), one unknown by least squares
+        pts = np.array(found[1])
+        uj = known.pre2(pts)[:, j]
+        rest = z.values(known, pts)
+        q_j = float(rest @ uj / (2 * z.side[j] * (uj @ uj)))
+        resid = np.max(np.abs(rest - 2 * z.side[j] * q_j * uj)) / np.max(np.abs(rest))
+        p_j = z.theta[k + j] - q_j * z.side[j]
+        scale = np.nanmax(np.abs(z.theta[:k]), initial=abs(q_j))
+        if resid <= 1e-6 and abs(abs(p_j) - abs(q_j)) <= 1e-6 * scale:
+            z.theta[j], z.theta[k + j] = q_j, p_j
+            z.side[j] = 0
+            z.points += found[1]
             return True
     return False
 
