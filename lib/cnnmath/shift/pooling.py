@@ -249,9 +249,9 @@ def natural_crops(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random grey-level crops of natural images and the same crops moved by ``shift`` px along x.
 
-    The substitute for ImageNet's validation set (offline): ``names`` are those of
-    :func:`cnnmath.data.natural_image` (scikit-image's pictures, or the photographs of
-    :data:`cnnmath.data.PHOTOGRAPHS`). Integer ``shift``: the second crop is
+    The substitute for ImageNet's validation set (offline): ``names`` are those that
+    ``cnnmath.data.natural_image`` takes (scikit-image's pictures, or the photographs of
+    ``cnnmath.data.PHOTOGRAPHS``). Integer ``shift``: the second crop is
     cut ``shift`` px to the right, ``X'[i, j] = image[r+i, c+j+shift]``, so new content enters, as
     in the paper's experiment (Section 6.3). Fractional ``shift``: a strip ``pad`` px wider on each
     side, extended by its mirror image (so that its periodisation is continuous), is moved by
