@@ -498,6 +498,9 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
           extra_rounds: int, out_tol: float, say) -> bool:
     """Layer 3 of :func:`extract`: :func:`third_layer` on the points no known layer explains (and
     on fresh lines), the layer-2 signs from its fits (:func:`layer2_signs`), then the output layer.
+    An incomplete neuron has its missing layer-2 crossings computed and crossed
+    (:func:`cross_weight`, else :func:`seek_weight`); every neuron is refitted with the signs
+    imposed over points deep on both sides of each ``B_z`` (:func:`densify`, :func:`refit_signed`).
 
     An incomplete layer-2 candidate whose starting point lies on an accepted layer-3 neuron was a
     layer-3 boundary followed as a layer-2 one: it is dropped; other incomplete candidates stay

@@ -20,6 +20,13 @@ layer-2 boundary ``B_z`` not yet crossed, steps over the first known boundary on
 continuous), which tells ``B_t`` from any other boundary there. A fitted neuron must then be a
 boundary far away too (:func:`test_far3`, the layer-3 ``TestHyperplane``). :func:`third_layer`
 runs it over a set of boundary points that no known layer explains.
+
+When layer 2 is wider than layer 1 the ``û_z`` are linearly dependent and ``P`` is fixed by
+``|P_z| = |Q_z|`` alone (:func:`fit_neuron`). A ``B_z`` that ``B_t`` was seen on one side of only is
+crossed where the two meet, a point computed with no query by linear programs over the regions
+of the known layers (:func:`cross_weight`). Once the layer-2 signs are known, each row is refitted
+with ``P_z = σ_z Q_z`` imposed (:func:`refit_signed`) over points that include some deep on the
+active side of every ``B_z`` (:func:`densify`): the precision of ``Q_z``.
 """
 
 from __future__ import annotations
