@@ -57,10 +57,9 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     Tensor, shape ``(..., T)`` with ``T = (L - K) // stride + 1``.
 
     Computed by :func:`cnnmath.volterra.windows.column_forms`, in blocks of windows, so the memory
-    beyond input, output and kernel stays bounded. The signals are laid end to end (each padded
-    with zeros to a multiple of ``stride``) and the windows are a strided view of that one long
-    signal: one pass over every window of the batch, the windows that straddle two signals
-    computed and dropped (a fraction :math:`(K-1)/L` of the work).
+    beyond input, output and kernel stays bounded. The windows are a strided view of the signals
+    (``Tensor.unfold``, ``(K, signals, T)``, no copy): one pass over every window of the batch, and
+    none straddles two signals.
 
     Examples
     --------
@@ -75,17 +74,11 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     size, order, length = kernel.shape[0], kernel.ndim, x.shape[-1]
     if length < size:
         raise ValueError(f"signal length {length} is shorter than the kernel length {size}")
-    signals, padded = x.reshape(-1, length), -(-length // stride) * stride
+    signals = x.reshape(-1, length)
     if len(signals) == 0:
         return x.new_empty(*x.shape[:-1], (length - size) // stride + 1)
-    if padded > length:
-        signals = torch.nn.functional.pad(signals, (0, padded - length))
-    line = signals.reshape(-1)
-    columns = line.unfold(0, size, stride).T  # (K, N): column j is the window at stride * j, a view
-    per_signal = padded // stride  # window starts in one padded signal
-    forms = x.new_empty(len(signals), per_signal)  # the starts past the last window are never read
-    column_forms(columns, kernel[None], order, out=forms.view(1, -1)[:, : columns.shape[1]])
-    return forms[:, : (length - size) // stride + 1].reshape(*x.shape[:-1], -1)
+    columns = signals.unfold(-1, size, stride).permute(2, 0, 1)  # (K, signals, T): a view
+    return column_forms(columns, kernel[None], order)[0].reshape(*x.shape[:-1], -1)
 
 
 def volterra_conv1d(kernels: Sequence[torch.Tensor | float], x: torch.Tensor) -> torch.Tensor:

@@ -130,40 +130,60 @@ class _Forms:
         self.columns = max(1, WORK_ELEMENTS // width)
 
     def __call__(self, columns: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
-        """The forms of the windows ``columns`` ``(D, N)`` → ``(C_out, N)`` (into ``out`` if given), block by block."""
-        count = columns.shape[1]
-        step = min(self.columns, max(count, 1))
+        """The forms of the windows ``columns`` ``(D, N)`` or ``(D, B, T)`` → ``(C_out, N)`` or
+        ``(C_out, B, T)`` (into ``out`` if given), block by block.
+
+        Three axes: ``B`` rows of ``T`` windows (the windows of ``B`` signals; any strides), so
+        that no window straddles two signals. A block is a run of whole rows, or a run of windows
+        of one row where a row alone exceeds the block.
+        """
+        flat = columns.dim() == 2
+        windows = columns.unsqueeze(1) if flat else columns
+        rows, count = windows.shape[1], windows.shape[2]
+        if out is None:
+            out = columns.new_empty(self.channels, *columns.shape[1:])
+        target = out.unsqueeze(1) if flat else out
+        step = min(self.columns, max(rows * count, 1))
         scratch = _buffer(sum(self.levels) * step, columns)
         buffers, start = [], 0
-        for rows in self.levels:
-            buffers.append(scratch[start : start + rows * step].view(rows, step))
-            start += rows * step
-        out = columns.new_empty(self.channels, count) if out is None else out
-        for start in range(0, count, step):
-            self.block(columns[:, start : start + step], buffers, out[:, start : start + step])
+        for size in self.levels:
+            buffers.append(scratch[start : start + size * step].view(size, step))
+            start += size * step
+        if count >= step:  # part of a row per block
+            for r in range(rows):
+                for t in range(0, count, step):
+                    self.block(windows[:, r : r + 1, t : t + step], buffers, target[:, r : r + 1, t : t + step])
+        else:
+            per = step // count
+            for r in range(0, rows, per):
+                self.block(windows[:, r : r + per], buffers, target[:, r : r + per])
         return out
 
     def block(self, patches: torch.Tensor, buffers: list[torch.Tensor], out: torch.Tensor) -> None:
-        """Forms of the windows ``patches`` ``(D, r)`` (one per column, any strides) into ``out`` ``(C_out, r)``."""
-        size, width = self.size, patches.shape[1]
-        if self.order == 1:
-            torch.mm(self.coeff.T, patches, out=out)
-            return
-        monomials = patches  # degree 1
+        """Forms of the windows ``patches`` ``(D, b, t)`` (any strides) into ``out`` ``(C_out, b, t)``."""
+        size, shape = self.size, patches.shape[1:]
+        width = shape[0] * shape[1]
+        monomials, matrix = patches, None  # degree 1; ``matrix``: the last level as a (rows, width) matrix
         for degree, buffer in enumerate(buffers, start=2):  # multisets ending in k: degree d-1 ranks < C(k+d-1, d-1), times p_k
-            level = buffer[:, :width]
+            matrix = buffer[:, :width]
+            level = matrix.view(-1, *shape)
             for k in range(size):
                 count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
                 torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
             monomials = level
+        if matrix is None:  # order 1 or 2: the windows themselves, as a matrix (a copy where they overlap)
+            matrix = patches.reshape(size, width)
+        if self.order == 1:
+            out.copy_((self.coeff.T @ matrix).view(out.shape))
+            return
         if self.final is not None:
-            inner = (self.final @ monomials).view(size, self.channels, width)
+            inner = (self.final @ matrix).view(size, self.channels, *shape)
             torch.sum(inner.mul_(patches[:, None]), 0, out=out)
             return
         out.zero_()
         for k in range(size):
             count, offset = math.comb(k + self.order - 1, self.order - 1), math.comb(k + self.order - 1, self.order)
-            out.addcmul_(patches[k], self.coeff[offset : offset + count].T @ monomials[:count])
+            out.addcmul_(patches[k], (self.coeff[offset : offset + count].T @ matrix[:count]).view(out.shape))
 
 
 def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: torch.Tensor | None = None) -> torch.Tensor:
@@ -171,17 +191,17 @@ def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: t
 
     Parameters
     ----------
-    columns : Tensor ``(D, N)``
-        One window per column; may be a strided view (``Tensor.unfold``): nothing is copied
-        beyond one block.
+    columns : Tensor ``(D, N)`` or ``(D, B, T)``
+        One window per column (``B`` rows of ``T`` windows: the windows of ``B`` signals); may be
+        a strided view (``Tensor.unfold``): nothing is copied beyond one block.
     kernel : Tensor ``(C_out,) + (D,) * order``
     order : int
         ``n >= 1``.
-    out : Tensor ``(C_out, N)``, optional
+    out : Tensor ``(C_out, N)`` or ``(C_out, B, T)``, optional
         Where to write the forms (any strides).
 
     Returns
     -------
-    Tensor ``(C_out, N)``.
+    Tensor ``(C_out, N)`` or ``(C_out, B, T)``.
     """
     return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns, out)
