@@ -126,6 +126,8 @@ class _Forms:
         self.final = None if final is None else final.to(kernel.device)
         self.coeff = None if final is not None else symmetric_coefficients(kernel.cpu(), size, order).to(kernel.device)
         self.levels = [math.comb(size + d - 1, d) for d in range(2, order)]
+        # per degree d ≥ 2: for each last index k, (count, offset) of the multisets ending in k
+        self.spans = [[(math.comb(k + d - 1, d - 1), math.comb(k + d - 1, d)) for k in range(size)] for d in range(2, order + 1)]
         width = sum(self.levels) + (size + 1) * self.channels + size
         self.columns = max(1, WORK_ELEMENTS // width)
 
@@ -163,13 +165,13 @@ class _Forms:
         """Forms of the windows ``patches`` ``(D, b, t)`` (any strides) into ``out`` ``(C_out, b, t)``."""
         size, shape = self.size, patches.shape[1:]
         width = shape[0] * shape[1]
+        rows = patches.unbind(0)
         monomials, matrix = patches, None  # degree 1; ``matrix``: the last level as a (rows, width) matrix
-        for degree, buffer in enumerate(buffers, start=2):  # multisets ending in k: degree d-1 ranks < C(k+d-1, d-1), times p_k
+        for buffer, spans in zip(buffers, self.spans):  # multisets ending in k: degree d-1 ranks < C(k+d-1, d-1), times p_k
             matrix = buffer[:, :width]
             level = matrix.view(-1, *shape)
-            for k in range(size):
-                count, offset = math.comb(k + degree - 1, degree - 1), math.comb(k + degree - 1, degree)
-                torch.mul(monomials[:count], patches[k], out=level[offset : offset + count])
+            for row, (count, offset) in zip(rows, spans):
+                torch.mul(monomials[:count], row, out=level[offset : offset + count])
             monomials = level
         if matrix is None:  # order 1 or 2: the windows themselves, as a matrix (a copy where they overlap)
             matrix = patches.reshape(size, width)
@@ -181,9 +183,8 @@ class _Forms:
             torch.sum(inner.mul_(patches[:, None]), 0, out=out)
             return
         out.zero_()
-        for k in range(size):
-            count, offset = math.comb(k + self.order - 1, self.order - 1), math.comb(k + self.order - 1, self.order)
-            out.addcmul_(patches[k], (self.coeff[offset : offset + count].T @ matrix[:count]).view(out.shape))
+        for row, (count, offset) in zip(rows, self.spans[-1]):
+            out.addcmul_(row, (self.coeff[offset : offset + count].T @ matrix[:count]).view(out.shape))
 
 
 def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: torch.Tensor | None = None) -> torch.Tensor:
