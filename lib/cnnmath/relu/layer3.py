@@ -437,6 +437,8 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     def onto(p: np.ndarray) -> np.ndarray:
         for _ in range(20):
             gr = known.grad2(p)[j]
+            if not gr @ gr:  # flat: no projection (NaN, as the division by zero gave, without its warnings)
+                return np.full_like(p, np.nan)
             step = known.pre2(p[None, :])[0, j] / (gr @ gr)
             p = p - step * gr
             if abs(step) * np.linalg.norm(gr) < 1e-15 * (1 + np.linalg.norm(p)):
