@@ -24,22 +24,19 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import math
 import re
 import sys
 import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from cnnmath.book.bench import record
+from cnnmath.book.bench import REPETITION_S, calls_per_repetition, per_call, record
 from cnnmath.volterra import conv
 
 GRID = [(order, size, length) for order in (3, 5) for size in (9, 13) for length in (64, 1024)]
 BATCH = 64
-REPETITION_S = 0.05  # one repetition: consecutive calls for about this long
 
 
 def _status(key: str) -> int:
@@ -64,21 +61,6 @@ def in_fresh_thread(fn) -> None:
     thread = threading.Thread(target=fn)
     thread.start()
     thread.join()
-
-
-def calls_per_repetition(fn) -> int:
-    """Calls that make one repetition last about :data:`REPETITION_S` (at least one), from one timed call."""
-    start = time.perf_counter()
-    fn()
-    return max(1, math.ceil(REPETITION_S / max(time.perf_counter() - start, 1e-9)))
-
-
-def timed(fn, calls: int) -> tuple[float, float]:
-    """(wall, CPU) seconds per call, over ``calls`` consecutive calls (as :mod:`timeit` does)."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
 def load_nnvolterra(path: str | None):
@@ -117,9 +99,9 @@ def main() -> None:
         theirs_calls = calls_per_repetition(theirs) if lib is not None else 0
         runs = {"ours": [], "theirs": []}
         for _ in range(args.repeats):  # interleaved
-            runs["ours"].append(timed(lambda: conv.order_n_conv1d(kt, xt), ours_calls))
+            runs["ours"].append(per_call(lambda: conv.order_n_conv1d(kt, xt), ours_calls))
             if lib is not None:
-                runs["theirs"].append(timed(theirs, theirs_calls))
+                runs["theirs"].append(per_call(theirs, theirs_calls))
         ours_wall, ours_cpu = (min(r[i] for r in runs["ours"]) for i in (0, 1))
         ours_mem = peak_extra_mib(lambda: in_fresh_thread(lambda: conv.order_n_conv1d(kt, xt)))
         row = [order, size, length, ours_wall * 1e3, ours_cpu * 1e3, ours_mem]

@@ -29,10 +29,8 @@ calls). What is compared, and how:
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import statistics
-import time
 import warnings
 
 import numpy as np
@@ -169,24 +167,6 @@ def agreement_dtcwt() -> tuple[float, float]:
 # --- timing ------------------------------------------------------------------------------------
 
 
-REPETITION_S = 0.05  # one repetition: consecutive calls for about this long (at least one)
-
-
-def _calls(fn) -> int:
-    """Calls that make one repetition last about :data:`REPETITION_S`, from one timed call."""
-    w0 = time.perf_counter()
-    fn()
-    return max(1, math.ceil(REPETITION_S / max(time.perf_counter() - w0, 1e-9)))
-
-
-def _timed(fn, calls: int) -> tuple[float, float]:
-    """(wall, CPU) seconds per call over ``calls`` consecutive calls (as :mod:`timeit` does)."""
-    w0, c0 = time.perf_counter(), time.process_time()
-    for _ in range(calls):
-        fn()
-    return (time.perf_counter() - w0) / calls, (time.process_time() - c0) / calls
-
-
 def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int, rng: random.Random) -> dict:
     """Median wall and CPU seconds per implementation and direction, repetitions interleaved."""
     torch.set_num_threads(threads)
@@ -207,12 +187,12 @@ def measure(batch: int, size: int, dtype: torch.dtype, threads: int, repeat: int
     }
     times = {k: [] for k in calls}
     with torch.no_grad():
-        count = {k: _calls(calls[k]) for k in calls}  # also the warm-up
+        count = {k: bench.calls_per_repetition(calls[k]) for k in calls}  # also the warm-up
         for _ in range(repeat):
             order = list(calls)
             rng.shuffle(order)
             for k in order:
-                times[k].append(_timed(calls[k], count[k]))
+                times[k].append(bench.per_call(calls[k], count[k]))
     return {k: (statistics.median(t[0] for t in v), statistics.median(t[1] for t in v)) for k, v in times.items()}
 
 
@@ -252,7 +232,7 @@ def _record(runs: list[dict], configs: list[tuple], args: argparse.Namespace, ag
              f"level-1 filters, so with the paper's it reconstructs the interior only (to {agree_dt[1]:.0e}). dtcwt computes in float64 whatever the input "
              "and is single-threaded; the thread count applies to torch. Times per call: median of "
              f"{args.repeat} interleaved repetitions ({args.repeat_large} at 16×1024²) per run, each a run of consecutive calls "
-             f"lasting about {REPETITION_S * 1e3:.0f} ms (at least one call) timed as a whole, as timeit does; then median over {len(runs)} runs; "
+             f"lasting about {bench.REPETITION_S * 1e3:.0f} ms (at least one call) timed as a whole, as timeit does; then median over {len(runs)} runs; "
              "CPU = process time (all threads). Peers: pytorch-wavelets==1.3.0 (PyWavelets==1.9.0, "
              "setuptools==80.9.0), dtcwt==0.14.0 (--no-deps; two NumPy-1 aliases restored).")
     bench.record("wavelets", "DT-CWT (J = 3, paper's filters) forward / inverse: cnnmath vs pytorch_wavelets vs dtcwt",

@@ -33,6 +33,13 @@ def test_best_time_is_the_fastest_round_per_call() -> None:
     assert 0.0 <= bench.best_time(lambda: sum(range(100)), repeat=3, number=10) < 1.0
 
 
+def test_a_repetition_makes_the_calls_it_was_given_and_times_them_per_call() -> None:
+    made = []
+    assert bench.calls_per_repetition(lambda: made.append(1), seconds=0.0) == 1 and len(made) == 1
+    wall, cpu = bench.per_call(lambda: made.append(1), 5)
+    assert len(made) == 6 and wall >= 0.0 and cpu >= 0.0
+
+
 def test_performance_page_is_up_to_date() -> None:
     root = repo_root()
     page = (root / "book" / "performance.md").read_text(encoding="utf-8")

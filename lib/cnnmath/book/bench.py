@@ -12,9 +12,11 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import math
 import os
 import platform
 import sys
+import time
 import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -24,7 +26,8 @@ from typing import Any
 from cnnmath.book.catalog import repo_root
 from cnnmath.io import write_text_atomic
 
-__all__ = ["Record", "best_time", "load_records", "machine", "record", "render", "main"]
+__all__ = ["REPETITION_S", "Record", "best_time", "calls_per_repetition", "load_records", "machine", "per_call",
+           "record", "render", "main"]
 
 
 @dataclass
@@ -45,6 +48,24 @@ def best_time(fn: Callable[[], object], repeat: int = 5, number: int = 1) -> flo
     if repeat < 1 or number < 1:
         raise ValueError(f"repeat and number must be ≥ 1, got repeat={repeat}, number={number}")
     return min(timeit.Timer(fn).repeat(repeat=repeat, number=number)) / number
+
+
+REPETITION_S = 0.05  # one repetition of an interleaved comparison: consecutive calls for about this long
+
+
+def calls_per_repetition(fn: Callable[[], object], seconds: float = REPETITION_S) -> int:
+    """Calls that make one repetition last about ``seconds`` (at least one), from one timed call (also a warm-up)."""
+    start = time.perf_counter()
+    fn()
+    return max(1, math.ceil(seconds / max(time.perf_counter() - start, 1e-9)))
+
+
+def per_call(fn: Callable[[], object], calls: int) -> tuple[float, float]:
+    """(wall, CPU) seconds per call over ``calls`` consecutive calls, timed as a whole (as :mod:`timeit` does)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
 
 
 def machine() -> dict[str, Any]:
