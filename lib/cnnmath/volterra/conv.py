@@ -216,7 +216,7 @@ def order_n_conv2d(
     forms_of = _Forms(kernel.reshape(kernel.shape[0], *(size,) * order).to(x.dtype), size, order)  # once for all images
     for b in range(0, x.shape[0], per_image):
         patches = torch.nn.functional.unfold(x[b : b + per_image], block[1:], padding=padding, stride=stride)
-        forms = forms_of(patches.transpose(0, 1).reshape(size, -1))  # (C_out, images·T)
+        forms = forms_of(patches.transpose(0, 1))  # (C_out, images, T); the windows are not copied
         out[b : b + per_image] = forms.reshape(kernel.shape[0], -1, rows, cols).transpose(0, 1)
     return out
 

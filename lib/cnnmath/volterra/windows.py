@@ -131,9 +131,9 @@ class _Forms:
         width = sum(self.levels) + (size + 1) * self.channels + size
         self.columns = max(1, WORK_ELEMENTS // width)
 
-    def __call__(self, columns: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    def __call__(self, columns: torch.Tensor) -> torch.Tensor:
         """The forms of the windows ``columns`` ``(D, N)`` or ``(D, B, T)`` → ``(C_out, N)`` or
-        ``(C_out, B, T)`` (into ``out`` if given), block by block.
+        ``(C_out, B, T)``, block by block.
 
         Three axes: ``B`` rows of ``T`` windows (the windows of ``B`` signals; any strides), so
         that no window straddles two signals. A block is a run of whole rows, or a run of windows
@@ -142,15 +142,14 @@ class _Forms:
         flat = columns.dim() == 2
         windows = columns.unsqueeze(1) if flat else columns
         rows, count = windows.shape[1], windows.shape[2]
-        if out is None:
-            out = columns.new_empty(self.channels, *columns.shape[1:])
+        out = columns.new_empty(self.channels, *columns.shape[1:])
         target = out.unsqueeze(1) if flat else out
         step = min(self.columns, max(rows * count, 1))
         scratch = _buffer(sum(self.levels) * step, columns)
         buffers, start = [], 0
-        for size in self.levels:
-            buffers.append(scratch[start : start + size * step].view(size, step))
-            start += size * step
+        for length in self.levels:
+            buffers.append(scratch[start : start + length * step].view(length, step))
+            start += length * step
         if count >= step:  # part of a row per block
             for r in range(rows):
                 for t in range(0, count, step):
@@ -187,7 +186,7 @@ class _Forms:
             out.addcmul_(row, (self.coeff[offset : offset + count].T @ matrix[:count]).view(out.shape))
 
 
-def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: torch.Tensor | None = None) -> torch.Tensor:
+def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int) -> torch.Tensor:
     r""":math:`y[o, s] = \sum_{i_1..i_n} H[o, i_1..i_n] \prod_k P[i_k, s]` in bounded memory.
 
     Parameters
@@ -198,11 +197,9 @@ def column_forms(columns: torch.Tensor, kernel: torch.Tensor, order: int, out: t
     kernel : Tensor ``(C_out,) + (D,) * order``
     order : int
         ``n >= 1``.
-    out : Tensor ``(C_out, N)`` or ``(C_out, B, T)``, optional
-        Where to write the forms (any strides).
 
     Returns
     -------
     Tensor ``(C_out, N)`` or ``(C_out, B, T)``.
     """
-    return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns, out)
+    return _Forms(kernel.to(columns.dtype), columns.shape[0], order)(columns)
