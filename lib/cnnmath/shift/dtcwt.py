@@ -220,7 +220,7 @@ def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
     _check_input(x)
     xp = _pad_to(x, 2**J)
     size = (x.shape[-2], x.shape[-1])
-    c = _chunk(xp)
+    c = _chunk(xp.shape[-2] * xp.shape[-1])
     if c < len(xp):  # a few images at a time: the working set stays in cache
         parts = [_dtcwt2(xp[i : i + c], J) for i in range(0, len(xp), c)]
         highs = tuple(torch.cat([p[1][j] for p in parts]) for j in range(J))
@@ -232,9 +232,9 @@ def dtcwt2(x: torch.Tensor, J: int) -> DtcwtPyramid:
 _CHUNK_PIXELS = 2 * 256 * 256
 
 
-def _chunk(x: torch.Tensor) -> int:
-    """Images per call: about :data:`_CHUNK_PIXELS` pixels (at least one image)."""
-    return max(1, _CHUNK_PIXELS // (x.shape[-2] * x.shape[-1]))
+def _chunk(pixels: int) -> int:
+    """Images of ``pixels`` pixels per call: about :data:`_CHUNK_PIXELS` pixels (at least one image)."""
+    return max(1, _CHUNK_PIXELS // pixels)
 
 
 def _dtcwt2(x: torch.Tensor, J: int) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
@@ -252,7 +252,7 @@ def idtcwt2(pyramid: DtcwtPyramid) -> torch.Tensor:
     J = len(pyramid.highpasses)
     _check_levels(J, "len(pyramid.highpasses)")
     rows, cols = pyramid.highpasses[0].shape[-2:]
-    c = max(1, _CHUNK_PIXELS // (4 * rows * cols))  # images per call, as in dtcwt2
+    c = _chunk(4 * rows * cols)  # the level-1 sub-bands are a quarter of the image
     B = pyramid.lowpass.shape[0]
     parts = [_idtcwt2(pyramid.lowpass[i : i + c], [h[i : i + c] for h in pyramid.highpasses]) for i in range(0, B, c)]
     return _crop(parts[0] if len(parts) == 1 else torch.cat(parts), pyramid.size)

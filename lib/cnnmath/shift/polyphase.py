@@ -225,4 +225,4 @@ def synthesise(y: torch.Tensor, bank: np.ndarray, offset: int, axis: int,
         n_win = (g1 - g0) * B * nw
         win = buf.as_strided((n_win, span * K, C), (b * K * C, C, 1), g0 * B * nw * b * K * C)
         torch.bmm(St[g0].expand(n_win, 2 * b, span * K), win, out=out[g0:g1].view(n_win, 2 * b, C))
-    return out[:, :, :nb].permute(1, 0, 2, 3, 4).reshape(B, G, n, C)  # a view where B = 1
+    return out[:, :, :nb].permute(1, 0, 2, 3, 4).reshape(B, G, n, C)  # a view
