@@ -84,6 +84,8 @@ def data_sources(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> list[
     ``data.photograph`` or ``data.PHOTOGRAPHS`` (Debian's photographs; not where the notebook's
     parameter ``photographs`` is ``False``).
     """
+    from cnnmath import data
+
     found: list[str] = []
 
     def add(text: str) -> None:
@@ -115,12 +117,8 @@ def data_sources(nb: nbformat.NotebookNode, parameters: dict[str, Any]) -> list[
 
                 add(f"natural images bundled with scikit-image {skimage.__version__}")
             elif name == "fashion_mnist":
-                from cnnmath import data
-
                 add(f"Fashion-MNIST: Debian {data.FASHION_MNIST_DEB}")
             elif name in ("photograph", "PHOTOGRAPHS") and parameters.get("photographs", True) is not False:
-                from cnnmath import data
-
                 debs = " and ".join(pkg.deb for pkg in data.PHOTO_PACKAGES.values())
                 add(f"{len(data.PHOTOGRAPHS)} photographs: Debian {debs}")
     return found
