@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from numpy.polynomial import Polynomial
 
+from cnnmath.volterra.lags import lag_conv1d
 from cnnmath.volterra.windows import WORK_ELEMENTS, _Forms, column_forms
 
 __all__ = [
@@ -56,10 +57,11 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     -------
     Tensor, shape ``(..., T)`` with ``T = (L - K) // stride + 1``.
 
-    Computed by :func:`cnnmath.volterra.windows.column_forms`, in blocks of windows, so the memory
-    beyond input, output and kernel stays bounded. The windows are a strided view of the signals
-    (``Tensor.unfold``, ``(K, signals, T)``, no copy): one pass over every window of the batch, and
-    none straddles two signals.
+    At stride 1 and order ``n >= 2``, computed by :func:`cnnmath.volterra.lags.lag_conv1d`: the
+    products of ``n − 1`` samples are formed once per sample and shared by the ``K`` windows that
+    contain them. Otherwise by :func:`cnnmath.volterra.windows.column_forms`, on the windows as a
+    strided view of the signals (``Tensor.unfold``, ``(K, signals, T)``, no copy; none straddles
+    two signals). Both work in blocks, so the memory beyond input, output and kernel stays bounded.
 
     Examples
     --------
@@ -77,6 +79,8 @@ def order_n_conv1d(kernel: torch.Tensor, x: torch.Tensor, stride: int = 1) -> to
     signals = x.reshape(-1, length)
     if len(signals) == 0:
         return x.new_empty(*x.shape[:-1], (length - size) // stride + 1)
+    if stride == 1 and order > 1:
+        return lag_conv1d(kernel, signals).reshape(*x.shape[:-1], -1)
     columns = signals.unfold(-1, size, stride).permute(2, 0, 1)  # (K, signals, T): a view
     return column_forms(columns, kernel[None], order)[0].reshape(*x.shape[:-1], -1)
 
