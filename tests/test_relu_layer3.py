@@ -5,7 +5,7 @@ import pytest
 from cnnmath.relu import Oracle
 from cnnmath.relu.layer3 import KnownLayers, fit_neuron, layer2_signs, third_layer
 from cnnmath.relu.linesearch import points_on_line
-from cnnmath.relu.nets import random_relu_net
+from cnnmath.relu.nets import ReLUNet, random_relu_net
 from cnnmath.relu.oracle import ScalarView
 
 SEEDS = range(3)
@@ -119,3 +119,51 @@ def test_third_layer_from_queries_is_exact(seed):
         assert min(errs) <= 1e-9, (seed, min(errs))
         found.add(int(np.argmin(errs)))
     assert len(found) >= 4, (seed, found)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_final_layer_returns_the_linear_part_of_a_never_inactive_neuron(seed):
+    """A last-layer neuron active on every input is linear there (``ReLU(u) = u``): with ``linear``,
+    :func:`final_layer` returns that term ``S`` on the features, and the found neurons with ``S``
+    reproduce ``N`` to round-off for whichever signs it takes (they are not determined then)."""
+    from cnnmath.relu.output import final_layer
+
+    rng = np.random.default_rng(seed)
+    n_in, k = 6, 5
+    net = random_relu_net((n_in, k + 1, 1), rng)
+    w, b = net.weights[0].copy(), net.biases[0].copy()
+    b[k] = 10.0 * np.linalg.norm(w[k]) * 20  # neuron k: active on every input of scale ≤ 20
+    net = ReLUNet((w, net.weights[1]), (b, net.biases[1]))
+    kappa = rng.uniform(0.5, 2.0, k) * rng.choice([-1.0, 1.0], k)
+    coords = np.column_stack([kappa[:, None] * w[:k], kappa * b[:k]])
+    hidden = lambda x: x @ coords[:, :-1].T + coords[:, -1]  # noqa: E731
+    features = lambda x: np.column_stack([x, np.ones(len(x))])  # noqa: E731
+    foot = -(b[:k] / np.sum(w[:k] ** 2, axis=1))[:, None] * w[:k]
+    straddle = np.vstack([foot + 0.1 * w[:k], foot - 0.1 * w[:k]])
+    oracle = Oracle(net, n_in)
+    signs, a, d, res, s = final_layer(oracle, hidden, features, coords, straddle, rng, scale=3.0, linear=True)
+    assert res <= 1e-12, (seed, res)
+    x = 3 * rng.normal(size=(2000, n_in))
+    got = np.maximum(signs * hidden(x), 0.0) @ a.T + x @ s + d
+    assert np.abs(got - net(x)).max() <= 1e-9 * np.abs(net(x)).max(), seed
+    assert np.linalg.norm(s) > 1e-3  # the never-inactive neuron is there
+
+
+@pytest.mark.parametrize("seed", [0, 1, 3, 4])
+def test_a_never_inactive_layer3_neuron_is_placed_up_to_functional_equivalence(seed):
+    """A 3-hidden-layer network whose layer-3 neuron is active on every input: its boundary is
+    never seen, :func:`extract` places it from the linear part of the output (``always_active``),
+    says so, and the network is exact as a function."""
+    from cnnmath.relu import align as ra
+    from cnnmath.relu import extract
+
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 6, 5, 1), rng)
+    b3 = net.biases[2].copy()
+    b3[0] = 1e3  # never inactive on inputs of any scale the extraction uses
+    net = ReLUNet(net.weights, (*net.biases[:2], b3, net.biases[3]))
+    ex = extract(Oracle(net, 6), np.random.default_rng(100 + seed))
+    assert ex.complete, (seed, ex.problems)
+    assert ex.always_active == 1 and ex.architecture == net.sizes, (seed, ex.architecture)
+    x = np.random.default_rng(7).normal(size=(5000, 6))
+    assert ra.fidelity(net, ex.net, x)["max_rel"] <= 1e-9, seed

@@ -99,6 +99,11 @@ class Extraction:
         One line per reason the extraction is not complete (layer, how many neurons, why).
     neurons3 : list of Layer3Neuron
         Accepted layer-3 neurons (three hidden layers); incomplete ones have ``complete == False``.
+    always_active : int
+        Layer-3 neurons of ``net`` never seen inactive, so never seen as a boundary: placed up to
+        functional equivalence (``_assemble3`` with ``fold``; their parameters, their number
+        beyond one per output direction and the layer-3 signs are then not identifiable from the
+        queries). Counted in ``architecture``; 0 when there are none.
     """
 
     net: ReLUNet | None
@@ -112,6 +117,7 @@ class Extraction:
     complete: bool = False
     problems: list[str] = field(default_factory=list)
     neurons3: list[Layer3Neuron] = field(default_factory=list)
+    always_active: int = 0
 
 
 def extract(
@@ -277,7 +283,7 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         net2 = ex.net
         if _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds, out_tol, say):
             return
-        ex.net, ex.output_residual, ex.neurons3 = net2, res, []  # no layer 3 there: report layer 2
+        ex.net, ex.output_residual, ex.neurons3, ex.always_active = net2, res, [], 0  # no layer 3: report layer 2
     ex.n_unexplained = len(unexplained)
     ex.problems += _layer2_problems(neurons, res, out_tol)
     if unexplained:
@@ -538,14 +544,15 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
         for y in neurons3:  # the precision: points deep on both sides of each B_z, the signs imposed
             densify(g, known, y, sigma, rng, radius=radius, min_points=2 * oracle.n_in)
             refit_signed(known, y, sigma)
-        ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
+        ex.net, res, _ = _assemble3(oracle, known, neurons3, sigma, rng, radius)
+        ex.always_active = 0
         if ex.net is not None:
             res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
         if res > out_tol and any(_unseen_inactive(y, sigma) for y in neurons3):
             # B_t absent where B_j's neuron is active: if v_t < 0 there, W_tj never shows (0 is
             # as good as any value); the validation on fresh inputs decides
             trial = [_zero_unseen(y, sigma) for y in neurons3]
-            net, r = _assemble3(oracle, known, trial, sigma, rng, radius)
+            net, r, _ = _assemble3(oracle, known, trial, sigma, rng, radius)
             if net is not None:
                 r = max(r, _validate(oracle, net, rng, radius, n=n_check))
                 if r <= out_tol:
@@ -554,9 +561,17 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
         unique = _distinct(known, neurons3)
         if len(unique) < len(neurons3):  # a boundary completed twice, or a partial copy: once
             neurons3[:] = unique
-            ex.net, res = _assemble3(oracle, known, neurons3, sigma, rng, radius)
+            ex.net, res, _ = _assemble3(oracle, known, neurons3, sigma, rng, radius)
             if ex.net is not None:
                 res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
+        if res > out_tol and neurons3 and all(y.complete for y in neurons3):
+            # what the found neurons leave may be linear in the layer-2 activations on every input
+            # seen: a layer-3 neuron that is never inactive, placed up to functional equivalence
+            net, r, n_fold = _assemble3(oracle, known, neurons3, sigma, rng, radius, fold=True)
+            if net is not None and n_fold:
+                r = max(r, _validate(oracle, net, rng, radius, n=n_check))
+                if r <= out_tol:
+                    ex.net, res, ex.always_active = net, r, n_fold
         ex.output_residual = res
         ex.queries["layer3"] = oracle.n_queries - q0
         done = [y for y in neurons3 if y.complete]
@@ -569,7 +584,8 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     if not neurons3:
         return False
     n1 = len(first.biases)
-    ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3), ex.architecture[-1])
+    ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3) + ex.always_active,
+                       ex.architecture[-1])
     todo2 = [z for z in neurons if not z.complete
              and not any(on_boundary3(known, y, z.p1) for y in neurons3 if y.complete)]
     if todo2:
@@ -590,17 +606,27 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
 
 
 def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray,
-               rng: np.random.Generator, radius: float) -> tuple[ReLUNet | None, float]:
+               rng: np.random.Generator, radius: float, *, fold: bool = False
+               ) -> tuple[ReLUNet | None, float, int]:
     """The output layer on the complete layer-3 neurons (:func:`final_layer`): with
     ``v̂_t = Σ_z 2Q_tz ReLU(σ_z û_z) + c_t`` the features are ``[ReLU(σ û), 1]``. None when a needed
-    layer-2 sign is unknown or the signs of layer 3 are not determined."""
+    layer-2 sign is unknown or the signs of layer 3 are not determined.
+
+    With ``fold``, the part of the output that is linear in ``ReLU(σ û)`` and that the found neurons
+    do not explain (``S`` of :func:`final_layer`) is a layer-3 neuron active on every input seen:
+    its boundary was never crossed, so it is placed up to functional equivalence, one neuron per
+    independent output direction of ``S`` (rows ``S``'s singular vectors; several such neurons are
+    one linear term and cannot be told apart), with the bias that keeps it active on every answer
+    the oracle kept and on ``N(0, radius² I)`` inputs, by the width of its range there. The layer-3
+    signs are then not determined (:func:`final_layer`). Returns the network, the residual of the
+    fit and the number of neurons so placed."""
     done = [y for y in neurons3 if y.complete]
     k = len(known.c)
     if not done:
-        return None, float("inf")
+        return None, float("inf"), 0
     q = np.array([y.theta[:k] for y in done])
-    if np.any((sigma == 0) & np.any(q != 0, axis=0)):
-        return None, float("inf")
+    if np.any((sigma == 0) & np.any(q != 0, axis=0)) or (fold and np.any(sigma == 0)):
+        return None, float("inf"), 0
     c3 = np.array([y.theta[-1] for y in done])
     w2s, b2s = sigma[:, None] * known.v, sigma * known.c
     act2 = lambda x: np.maximum(np.maximum(x @ known.w1.T + known.b1, 0.0) @ w2s.T + b2s, 0.0)  # noqa: E731
@@ -616,11 +642,25 @@ def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron],
             grad = y.gradient(known, p)
             straddle += [p + s * 0.05 * grad / np.linalg.norm(grad) for s in (-1.0, 1.0)]
     try:
-        signs, a, d, res = final_layer(oracle, hidden, features, coords, np.vstack(straddle), rng,
-                                       scale=radius / 3)
+        out = final_layer(oracle, hidden, features, coords, np.vstack(straddle), rng, scale=radius / 3,
+                          linear=fold)
     except ValueError:
-        return None, float("inf")
-    return (ReLUNet((known.w1, w2s, signs[:, None] * 2 * q, a), (known.b1, b2s, signs * c3, d)), res)
+        return None, float("inf"), 0
+    signs, a, d, res = out[:4]
+    w3, b3 = signs[:, None] * 2 * q, signs * c3
+    n_fold = 0
+    if fold:
+        left, sv, right = np.linalg.svd(out[4], full_matrices=False)  # S: (n_2, n_out)
+        n_fold = int(np.sum(sv > 1e-6 * np.linalg.norm(a)))
+        if n_fold:
+            rows = (left[:, :n_fold] * sv[:n_fold]).T
+            seen = np.concatenate([oracle.answered()[0], radius * rng.normal(size=(10_000, oracle.n_in))])
+            t = act2(seen) @ rows.T
+            bias = t.max(axis=0) - 2 * t.min(axis=0)  # active on all of it, by the width of its range
+            w3, b3 = np.vstack([w3, rows]), np.concatenate([b3, bias])
+            a = np.column_stack([a, right[:n_fold].T])
+            d = d - right[:n_fold].T @ bias
+    return ReLUNet((known.w1, w2s, w3, a), (known.b1, b2s, b3, d)), res, n_fold
 
 
 def _merge_partial(known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray) -> None:

@@ -51,7 +51,8 @@ def final_layer(
     rng: np.random.Generator,
     *,
     scale: float = 1.0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    linear: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float] | tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
     """Signs of the last hidden layer and the output layer, by linear least squares.
 
     With the last hidden pre-activations known up to a non-zero factor, ``û_z = κ_z u_z``,
@@ -68,6 +69,14 @@ def final_layer(
     is the part of ``λ``'s constant not explained by ``P``. Queries: ``4K + 50`` Gaussian points
     (times ``scale``) plus the ``straddle`` points.
 
+    With ``linear``, the part of ``λ`` that ``P`` does not explain, ``S = λ_{:-1} − coords_{:,:-1}ᵀ P``,
+    is returned too: ``N = Σ_z 2Q_z ReLU(sign(κ_z) û_z) + F_{:-1}·S + d``. ``S ≠ 0`` is a hidden
+    neuron of this layer active on every input of the fit (``ReLU(u) = u`` there: a term linear
+    in ``F``), which the ``|û_z|`` columns cannot show. The signs are then not determined
+    (``a ReLU(u) = a u + a ReLU(−u)``: a flipped neuron moves ``a u`` into ``S``); they are taken
+    from the least-norm ``P`` (``sign(P_z·Q_z)``, no integer program) and ``P = sign(κ) Q``
+    exactly, so the fit holds with ``S`` for any of them.
+
     Parameters
     ----------
     hidden : callable
@@ -80,6 +89,7 @@ def final_layer(
     Returns
     -------
     signs (K,), out_weights (n_out, K), out_bias (n_out,), relative residual of the fit
+    [, S (p − 1, n_out) with ``linear``]
     """
     k = coords.shape[0]
     x = np.concatenate([scale * rng.normal(size=(4 * k + coords.shape[1] + 50, oracle.n_in)), straddle])
@@ -88,14 +98,18 @@ def final_layer(
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     q, lam = coef[:k], coef[k:]
     lin = coords[:, :-1].T  # the constant row also holds d
-    if np.linalg.matrix_rank(lin) == k:
+    if linear or np.linalg.matrix_rank(lin) == k:
         p = np.linalg.lstsq(lin, lam[:-1], rcond=None)[0]
         signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
+        if linear:
+            p = signs[:, None] * q
     else:
         signs = integer_signs(np.vstack([lin * q[:, o] for o in range(q.shape[1])]), lam[:-1].T.ravel())
         p = signs[:, None] * q
     d = lam[-1] - coords[:, -1] @ p
     resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
+    if linear:
+        return signs, 2 * q.T, d, float(resid), lam[:-1] - lin @ p
     return signs, 2 * q.T, d, float(resid)
 
 
