@@ -22,9 +22,9 @@ number system, i.e. by their largest offset (the span) first, so the lag product
 :math:`\le m` are the first :math:`\binom{m + d - 1}{d - 1}` of degree :math:`d`, and those of degree
 :math:`d + 1` and span :math:`m` are those of degree :math:`d` and span :math:`\le m` times
 :math:`x[v + m]`. A lag product of span :math:`\sigma` used with first index :math:`a` has
-:math:`a + \sigma \le K - 1`, so it is read inside the window only: blocks of consecutive samples
-(runs of whole signals, laid end to end, or a run of samples of one signal) need no padding, and
-the positions whose window straddles two signals are never read out.
+:math:`a + \sigma \le K - 1`, so only products inside the window are read: blocks can be runs of
+whole signals laid end to end (or a run of samples of one signal), whose products that span two
+signals are formed but never read out.
 """
 
 from __future__ import annotations
@@ -101,23 +101,23 @@ class _LagForms:
         # per sample: the padded samples, degree 2, the higher degrees, and Q
         self.rows = 1 + (size if order > 2 else 0) + sum(rows for rows, _ in self.levels) + size
 
-    def block(self, samples: torch.Tensor, signals: int, length: int, out: torch.Tensor) -> None:
-        """Outputs of ``signals`` runs of ``length`` samples laid end to end in ``samples`` (1-D) into
-        ``out`` ``(signals, length − K + 1)``.
+    def block(self, run: torch.Tensor, out: torch.Tensor) -> None:
+        """Outputs of the signals ``run`` ``(signals, length)`` into ``out`` ``(signals, length − K + 1)``.
 
-        The samples are copied after ``K − 1`` zeros' worth of room, so that every lag product is
-        formed at every one of the ``width`` positions, a whole degree at a time (the zeros only
-        reach products that are never read).
+        The signals are copied end to end, followed by ``K − 1`` zeros, so that every lag product
+        is formed at every one of the ``width`` positions, a whole degree at a time (the zeros and
+        the products that span two signals are never read out).
         """
-        size, width = self.size, samples.shape[0]
+        size, (signals, length) = self.size, run.shape
+        width = signals * length
         positions = width - size + 1
-        scratch = windows._buffer(self.rows * width + size, samples)
+        scratch = windows._buffer(self.rows * width + size, run)
         base = scratch.storage_offset()
 
         def at(start: int, rows: int, cols: int, stride: int = width) -> torch.Tensor:
             return scratch.as_strided((rows, cols), (stride, 1), base + start)
 
-        at(0, 1, width).copy_(samples[None])
+        scratch.as_strided(run.shape, (length, 1), base).copy_(run)
         at(width, 1, size - 1).zero_()
         shifted = scratch.as_strided((size, width), (1, 1), base)  # shifted[m, v] = x[v + m]
         lags, start = 0, width + size - 1  # where the current degree's rows start
@@ -150,16 +150,16 @@ def lag_conv1d(kernel: torch.Tensor, signals: torch.Tensor) -> torch.Tensor:
     batch, length = signals.shape
     forms = _LagForms(kernel.to(signals.dtype), order)
     out = signals.new_empty(batch, length - size + 1)
-    per_sample = forms.rows
-    if per_sample * length <= LAG_ELEMENTS:  # runs of whole signals
-        per = max(1, LAG_ELEMENTS // (per_sample * length))
-        for b in range(0, batch, per):
-            run = signals[b : b + per]
-            forms.block(run.reshape(-1).contiguous(), len(run), length, out[b : b + per])
+    if forms.rows * length <= LAG_ELEMENTS:  # runs of whole signals
+        per = LAG_ELEMENTS // (forms.rows * length)
+        if per >= batch:
+            forms.block(signals, out)
+        else:
+            for b in range(0, batch, per):
+                forms.block(signals[b : b + per], out[b : b + per])
         return out
-    step = max(1, LAG_ELEMENTS // per_sample - size + 1)  # outputs per run of one signal's samples
+    step = max(1, LAG_ELEMENTS // forms.rows - size + 1)  # outputs per run of one signal's samples
     for b in range(batch):
         for t in range(0, length - size + 1, step):
-            run = signals[b, t : t + step + size - 1].contiguous()
-            forms.block(run, 1, len(run), out[b : b + 1, t : t + step])
+            forms.block(signals[b : b + 1, t : t + step + size - 1], out[b : b + 1, t : t + step])
     return out
