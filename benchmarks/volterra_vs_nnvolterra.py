@@ -119,8 +119,8 @@ def main() -> None:
     if lib is not None:
         columns += ["C++ wall (ms)", "C++ CPU (ms)", "C++ peak extra (MiB)", "speed-up (wall)", "speed-up (CPU)", "max rel diff"]
         summary = (
-            "Our order-n convolution (the multiset monomials of each window, in blocks of windows that stay in"
-            f" cache; {args.threads} torch threads) against"
+            "Our order-n convolution (stride 1: products of n - 1 samples formed once per sample and shared by"
+            f" the windows that hold them, in blocks; {args.threads} torch threads) against"
             " the authors' C++ `conv1d_order_n` from nnvolterra (one thread: their code has none), called per"
             f" signal as their `npxconv.conv_ordern` does; {BATCH} signals, float64. Time per call: best of"
             f" {args.repeats} interleaved repetitions, each a run of consecutive calls lasting about"
