@@ -143,7 +143,7 @@ def lag_conv1d(kernel: torch.Tensor, signals: torch.Tensor) -> torch.Tensor:
     r"""Order-:math:`n` convolution (stride 1, :math:`n \ge 2`) of ``signals`` ``(B, L)`` with ``kernel`` ``(K,) * n``.
 
     :math:`y[b, t] = \sum_{i_1..i_n} H[i_1..i_n] \prod_k x[b, t + i_k]`, shape ``(B, L − K + 1)``, in
-    blocks of at most about :data:`LAG_ELEMENTS` numbers of lag products (whole signals where they
+    blocks of at most about ``LAG_ELEMENTS`` numbers of lag products (whole signals where they
     fit, else runs of one signal's samples); nothing beyond one block, ``W`` and the output is held.
     """
     order, size = kernel.ndim, kernel.shape[0]
