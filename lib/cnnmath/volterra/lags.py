@@ -86,10 +86,9 @@ class _LagForms:
     """One kernel's matrices ``W[a, a:, :R_a]`` and the layout of its lag products, for blocks of samples."""
 
     def __init__(self, kernel: torch.Tensor, order: int) -> None:
-        size, self.order = kernel.shape[0], order
-        self.size = size
+        size = self.size = kernel.shape[0]
+        self.order = order
         weights = _lag_matrices(kernel, order)
-        # first index a: outputs k ≥ a, lag products of span ≤ K − 1 − a
         rows, base = weights.shape[2], weights.storage_offset()
         # first index a: outputs k ≥ a, lag products of span ≤ K − 1 − a (views made with as_strided,
         # several times cheaper than slicing, which the per-call cost of a small convolution feels)
