@@ -19,7 +19,8 @@ reads weights. The stages, one module each:
   :attr:`Extraction.problems` says which layer, how many neurons and why.
 
 Neurons whose boundary random lines seldom cross are sought where the recovered neurons fail to
-explain the outputs (``_misfit``, a trimmed least squares that needs no sign): lines from an
+explain the outputs (``_misfit``, a trimmed least squares that needs no sign, and
+``_answered_misfit``, the oracle's own answers that the recovered network misfits): lines from an
 input they miss to the nearest one they explain cross the missing boundary (``_aimed_points``).
 
 Conventions: recovered layer-1 rows are unit vectors ``ŵ_i`` with bias ``b̂_i`` (the positive
@@ -141,6 +142,12 @@ def extract(
     network does not explain the outputs (and ``layers = 3``), Algorithm 2 runs once more on the
     features of the known layers (:func:`~cnnmath.relu.layer3.third_layer`), which also gives the
     signs of layer 2, and :func:`~cnnmath.relu.output.final_layer` fits the output on layer 3.
+    Lines aimed where the recovered network misfits the oracle's own answers find neurons active on
+    a sliver of the inputs; the points of those lines that no layer-3 neuron explains are tried as
+    layer-2 points, and layer 3 runs again when a layer-2 neuron is so completed (up to twice). A
+    layer-3 neuron never inactive on the inputs seen has no boundary to follow: it is placed up to
+    functional equivalence from the part of the output linear in the layer-2 activations, and
+    counted in :attr:`Extraction.always_active`.
     Whatever stays unexplained (a neuron not completed, a fourth layer) is reported in
     ``problems`` and the result is flagged incomplete. A
     :class:`~cnnmath.relu.oracle.QueryBudgetExceeded` of the oracle stops the run with the partial
@@ -281,7 +288,31 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     if res > out_tol and layers == 3 and any(z.complete for z in neurons):
         starts = unexplained + [z.p1 for z in neurons + rejected if not z.complete or z.status]
         net2 = ex.net
-        if _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds, out_tol, say):
+        for pass_ in range(3):
+            problems = list(ex.problems)
+            found, left = _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds,
+                                out_tol, say)
+            if not found:
+                break
+            if not ex.problems or pass_ == 2:
+                return
+            # the points no layer-3 neuron explains (lines aimed where the network misfits its answers)
+            # may lie on a layer-2 neuron active on a sliver of the inputs: Algorithm 2 for layer 2
+            # on them, and layer 3 once more on the known layers with each one completed
+            n_done = sum(z.complete for z in neurons)
+            neurons, _ = second_layer(g, first, rng, radius=radius, points=left, neurons=neurons, rejected=rejected)
+            fill_from_slope(g, first, neurons, rng, radius=radius)
+            done = [z for z in neurons if z.complete]
+            neurons[:] = [z for z in neurons
+                          if z.complete or not any(on_boundary(z.p1, c, w1, b1) for c in done)]
+            ex.neurons = neurons
+            ex.n_rejected = len(rejected)
+            if len(done) == n_done:
+                return
+            say(f"layer 2 again: {len(done)} complete neurons")
+            ex.problems = problems
+            starts = left + starts
+        else:
             return
         ex.net, ex.output_residual, ex.neurons3, ex.always_active = net2, res, [], 0  # no layer 3: report layer 2
     ex.n_unexplained = len(unexplained)
@@ -371,6 +402,26 @@ def _answered_error(oracle: Oracle, net: ReLUNet) -> float:
     np.maximum.at(peak, group, np.abs(y).max(axis=1))
     err = float((np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)).max())
     return err if err > ANSWERED_TOL else 0.0
+
+
+def _answered_misfit(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, n_max: int = 20_000
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The answers the oracle kept (:meth:`Oracle.answered`, no new queries) and a mask of those
+    ``net`` misfits by more than :data:`ANSWERED_TOL` (relative, ``max |N|`` per octave of ``‖x‖``
+    as in :func:`_answered_error`): a neuron active on a sliver of the inputs that fresh inputs miss
+    changes state between such an answer and a fitted one. At most ``n_max`` rows, every misfit
+    kept first."""
+    x, y = oracle.answered()
+    if len(x) == 0:
+        return x, np.zeros(0, dtype=bool)
+    octave = np.floor(np.log2(np.linalg.norm(x, axis=1) + 1e-300))
+    _, group = np.unique(octave, return_inverse=True)
+    peak = np.zeros(group.max() + 1)
+    np.maximum.at(peak, group, np.abs(y).max(axis=1))
+    bad = np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300) > ANSWERED_TOL
+    keep = np.concatenate([np.flatnonzero(bad)[:n_max // 2],
+                           rng.permutation(np.flatnonzero(~bad))[:n_max // 2]])
+    return x[keep], bad[keep]
 
 
 def _sample(oracle: Oracle, rng: np.random.Generator, radius: float, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -501,7 +552,7 @@ def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers
 
 def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator, first: FirstLayer,
           neurons: list[Layer2Neuron], starts: list[np.ndarray], n_lines: int, radius: float,
-          extra_rounds: int, out_tol: float, say) -> bool:
+          extra_rounds: int, out_tol: float, say) -> tuple[bool, list[np.ndarray]]:
     """Layer 3 of :func:`extract`: :func:`third_layer` on the points no known layer explains (and
     on fresh lines), the layer-2 signs from its fits (:func:`layer2_signs`), then the output layer.
     An incomplete neuron has its missing layer-2 crossings computed and crossed
@@ -511,7 +562,9 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     An incomplete layer-2 candidate whose starting point lies on an accepted layer-3 neuron was a
     layer-3 boundary followed as a layer-2 one: it is dropped; other incomplete candidates stay
     in ``problems``. Returns False (and reports nothing) when no layer-3 neuron was found: the
-    network is then read as one with two hidden layers."""
+    network is then read as one with two hidden layers; and the points that no known layer
+    explained (:func:`extract` tries them as layer-2 points: a layer-2 neuron active on a sliver
+    of the inputs shows only there)."""
     q0 = oracle.n_queries
     known = _known_layers(first, neurons)
     k2 = len(known.c)
@@ -523,12 +576,14 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     sigma = np.zeros(k2)
     off_known = lambda q: known.distance(q) > 1e-8 * (1 + np.linalg.norm(q))  # noqa: E731
     aimed: list[np.ndarray] = []
+    left: list[np.ndarray] = []
     for round_ in range(extra_rounds + 1):
         if round_:  # fresh lines, and lines aimed where the layer-3 neurons miss the outputs
             points = aimed + [p for p in deeper_points(g, first, rng, n_lines=n_lines, radius=radius)
                               if off_known(p)]
         unexplained = third_layer(g, known, points, rng, radius=radius, neurons=neurons3)[1]
         ex.n_unexplained = len(unexplained)
+        left += unexplained
         sigma, clash = layer2_signs(neurons3, k2)
         # a boundary first followed from a stretch that did not cross every B_z may be found
         # again: a partial copy of a complete neuron is dropped, two partial ones are merged
@@ -564,12 +619,14 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
             ex.net, res, _ = _assemble3(oracle, known, neurons3, sigma, rng, radius)
             if ex.net is not None:
                 res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
+        probe = ex.net  # the network whose misfit of the answers aims the next lines
         if res > out_tol and neurons3 and all(y.complete for y in neurons3):
             # what the found neurons leave may be linear in the layer-2 activations on every input
             # seen: a layer-3 neuron that is never inactive, placed up to functional equivalence
             net, r, n_fold = _assemble3(oracle, known, neurons3, sigma, rng, radius, fold=True)
             if net is not None and n_fold:
                 r = max(r, _validate(oracle, net, rng, radius, n=n_check))
+                probe = net
                 if r <= out_tol:
                     ex.net, res, ex.always_active = net, r, n_fold
         ex.output_residual = res
@@ -578,11 +635,15 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
         say(f"layer 3, round {round_}: {len(done)} complete neurons of {len(neurons3)}, residual {res:.1e}")
         if done and len(done) == len(neurons3) and res <= out_tol or not neurons3:
             break
+        aimed = []
         if done and round_ < extra_rounds and np.all(sigma != 0):
             x, outlier = _misfit(oracle, _layer3_design(known, done, sigma), rng, radius)
             aimed = _aimed_points(g, x, outlier, n_lines, off_known)
+        if probe is not None and round_ < extra_rounds:  # a neuron active on a sliver: the answers show it
+            x, outlier = _answered_misfit(oracle, probe, rng)
+            aimed += _aimed_points(g, x, outlier, n_lines, off_known)
     if not neurons3:
-        return False
+        return False, left
     n1 = len(first.biases)
     ex.architecture = (oracle.n_in, n1, k2, sum(y.complete for y in neurons3) + ex.always_active,
                        ex.architecture[-1])
@@ -602,7 +663,7 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
     elif res > out_tol:
         ex.problems.append(f"output: the recovered layers leave a relative residual {res:.1e} > {out_tol:g}"
                            " (neurons missing, or a fourth layer that is not extracted)")
-    return True
+    return True, left
 
 
 def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray,

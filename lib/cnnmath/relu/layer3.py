@@ -482,7 +482,7 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
 
 
 def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.ndarray, sign: float,
-           max_regions: int = 60, box: float = 100.0) -> tuple[np.ndarray, np.ndarray] | None:
+           max_regions: int = 400, box: float = 100.0) -> tuple[np.ndarray, np.ndarray] | None:
     """Points ``(y, y')`` of ``B_j``, ``sign · v̂_t ≤ 0`` at ``y`` and ``> 0`` at ``y'``, both in the
     closure of one region of the known layers, found from ``x ∈ B_j`` (``sign · v̂_t(x) < 0``) with
     zero queries.
