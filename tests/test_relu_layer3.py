@@ -167,3 +167,26 @@ def test_a_never_inactive_layer3_neuron_is_placed_up_to_functional_equivalence(s
     assert ex.always_active == 1 and ex.architecture == net.sizes, (seed, ex.architecture)
     x = np.random.default_rng(7).normal(size=(5000, 6))
     assert ra.fidelity(net, ex.net, x)["max_rel"] <= 1e-9, seed
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_answered_misfit_marks_the_answers_a_missing_neuron_changes(seed):
+    """The oracle's kept answers that a network lacking one neuron misfits are exactly those where
+    that neuron's term is not negligible: none where it is inactive, all where it is large."""
+    import importlib
+
+    em = importlib.import_module("cnnmath.relu.extract")
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 1), rng)
+    j = 3
+    keep = np.arange(8) != j
+    hat = ReLUNet((net.weights[0][keep], net.weights[1][:, keep]), (net.biases[0][keep], net.biases[1]))
+    oracle = Oracle(net, 6)
+    x = 3 * rng.normal(size=(4000, 6))
+    oracle(x)
+    got, bad = em._answered_misfit(oracle, hat, rng)
+    term = np.abs(net.weights[1][0, j] * np.maximum(got @ net.weights[0][j] + net.biases[0][j], 0.0))
+    assert len(got) == len(x)
+    assert not np.any(bad & (term == 0.0)), seed
+    assert np.all(bad[term > 1e-3 * np.abs(net(got)).max()]), seed
+    assert bad.any(), seed
