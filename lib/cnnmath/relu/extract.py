@@ -144,7 +144,8 @@ def extract(
     signs of layer 2, and :func:`~cnnmath.relu.output.final_layer` fits the output on layer 3.
     Lines aimed where the recovered network misfits the oracle's own answers find neurons active on
     a sliver of the inputs; the points of those lines that no layer-3 neuron explains are tried as
-    layer-2 points, and layer 3 runs again when a layer-2 neuron is so completed (up to twice). A
+    layer-2 points, and layer 3 runs again when a layer-2 neuron is so completed (up to twice, and
+    not more often than ``extra_rounds``). A
     layer-3 neuron never inactive on the inputs seen has no boundary to follow: it is placed up to
     functional equivalence from the part of the output linear in the layer-2 activations, and
     counted in :attr:`Extraction.always_active`.
@@ -288,13 +289,14 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
     if res > out_tol and layers == 3 and any(z.complete for z in neurons):
         starts = unexplained + [z.p1 for z in neurons + rejected if not z.complete or z.status]
         net2 = ex.net
-        for pass_ in range(3):
+        passes = 1 + min(2, extra_rounds)
+        for pass_ in range(passes):
             problems = list(ex.problems)
             found, left = _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds,
                                 out_tol, say)
             if not found:
                 break
-            if not ex.problems or pass_ == 2:
+            if not ex.problems or pass_ == passes - 1:
                 return
             # the points no layer-3 neuron explains (lines aimed where the network misfits its answers)
             # may lie on a layer-2 neuron active on a sliver of the inputs: Algorithm 2 for layer 2
