@@ -457,7 +457,8 @@ def _aimed_points(g: ScalarView, x: np.ndarray, outlier: np.ndarray, n_lines: in
 def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
               rng: np.random.Generator, radius: float) -> tuple[ReLUNet | None, float]:
     """Signs of layer 1 (:func:`resolve_signs`), then :func:`final_layer` on the complete
-    layer-2 neurons: the recovered network and the relative residual of its output fit."""
+    layer-2 neurons: the recovered network and the relative residual of its output fit. The
+    output layer is then refitted over every answer the oracle kept (:meth:`Oracle.answered`)."""
     done = [z for z in neurons if z.complete]
     if not done:
         return None, float("inf")
@@ -485,7 +486,18 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
                                        scale=radius / 3)
     except ValueError:  # the signs of layer 2 are not determined: no network is returned
         return None, float("inf")
-    return ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d)), res
+    net = ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d))
+    # the output layer once more, by least squares over every answer the oracle kept (no new
+    # queries; the few hundred of final_layer leave the recovered layers' errors unaveraged),
+    # kept when it fits those answers at least as well
+    x, y = oracle.answered()
+    if len(x) > 4 * (len(c) + 1):
+        act = np.column_stack([np.maximum(np.maximum(x @ w1s.T + b1s, 0.0) @ (signs[:, None] * v).T
+                                          + signs * c, 0.0), np.ones(len(x))])
+        coef = np.linalg.lstsq(act, y, rcond=None)[0]
+        if np.max(np.abs(act @ coef - y)) <= np.max(np.abs(net(x) - y)):
+            net = ReLUNet((w1s, signs[:, None] * v, coef[:-1].T), (b1s, signs * c, coef[-1]))
+    return net, res
 
 
 def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers:

@@ -131,8 +131,8 @@ def cover_sides(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
     kink is sought at each along the predicted normal (:func:`~cnnmath.relu.crossings.far_kinks`,
     7 queries a point, at most ``2 + hits/4`` misses and ``4 + hits`` blanks per side); hits
     join ``z.path``; so do up to ``min_side`` points bisected from ``N(0, I)`` inputs when fewer lie
-    within ``√n_in`` of the origin (the bias is the offset of ``ẑ`` there, read without the lever
-    arm of far points). Returns the number of points added.
+    within ``√n_in`` of the origin (the bias is the offset of ``ẑ`` near the origin, read best
+    without the lever arm of far points). Returns the number of points added.
     """
     n = w1.shape[1]
     before = len(z.path)
@@ -162,8 +162,7 @@ def cover_sides(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
             far_kinks(g, lambda v: z.values(v, w1, b1)[0], x, normal, z.path, rng,
                       n_points=min_side - count, tol=tol)
     # and near the origin, where the offset of ẑ (the layer-2 bias) is read without a lever arm
-    pts = np.array(z.path)
-    count = int(np.sum(np.linalg.norm(pts, axis=1) <= np.sqrt(n)))
+    count = int(np.sum(np.linalg.norm(np.array(z.path), axis=1) <= np.sqrt(n)))
     if count < min_side:
         far_kinks(g, lambda v: z.values(v, w1, b1)[0], rng.normal(size=(2000, n)), normal, z.path, rng,
                   n_points=min_side - count, tol=tol)
