@@ -48,7 +48,7 @@ from cnnmath.relu.layer3 import (
     seek_weight,
     third_layer,
 )
-from cnnmath.relu.linesearch import points_on_line
+from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.nets import ReLUNet
 from cnnmath.relu.neuron import Layer2Neuron, on_boundary
 from cnnmath.relu.oracle import (
@@ -320,7 +320,8 @@ def _explained_nearby(g: ScalarView, p: np.ndarray, first: FirstLayer, neurons: 
     The recovered boundary that passes nearest (within ``reach``; a layer-1 hyperplane ``B_i`` or a
     layer-2 ``B_z``) gives a short segment through ``p`` along its normal, twice as long as the
     distance; True when ``points_on_line`` finds kinks on it and every one lies on a layer-1
-    hyperplane or a recovered ``B_z``.
+    hyperplane or a recovered ``B_z``, or when ``kink_near`` finds a single kink there (window
+    ``4·dist``; a second kink, such as one at ``p`` itself, gives none) on one of them.
     """
     w1, b1 = first.weights, first.biases
     near = list(zip(np.abs(w1 @ p + b1), w1))
@@ -331,10 +332,16 @@ def _explained_nearby(g: ScalarView, p: np.ndarray, first: FirstLayer, neurons: 
     if not near or min(near, key=lambda t: t[0])[0] > reach:
         return False
     dist, unit = min(near, key=lambda t: t[0])
+    known = lambda q: (np.min(np.abs(w1 @ q + b1)) <= 1e-8 * (1 + np.linalg.norm(q))  # noqa: E731
+                       or any(on_boundary(q, z, w1, b1) for z in neurons))
     a, b = p - (2 * dist + 1e-9) * unit, p + (2 * dist + 1e-9) * unit
     kinks = a + points_on_line(g, a, b)[:, None] * (b - a)
-    return len(kinks) > 0 and all(np.min(np.abs(w1 @ q + b1)) <= 1e-8 * (1 + np.linalg.norm(q))
-                                  or any(on_boundary(q, z, w1, b1) for z in neurons) for q in kinks)
+    if len(kinks) > 0 and all(known(q) for q in kinks):
+        return True
+    # on so short a segment the search may place a kink a little off (its noise floor scales with
+    # |p|/length): the single kink within 2·dist of p, located exactly, on a recovered boundary
+    s = kink_near(g, p[None, :], unit[None, :], 4 * dist + 1e-9)[0]
+    return bool(np.isfinite(s) and known(p + s * unit))
 
 
 def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: float,
