@@ -49,7 +49,7 @@ from cnnmath.relu.layer3 import (
     seek_weight,
     third_layer,
 )
-from cnnmath.relu.linesearch import points_on_line
+from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.nets import ReLUNet
 from cnnmath.relu.neuron import Layer2Neuron, on_boundary
 from cnnmath.relu.oracle import (
@@ -353,7 +353,8 @@ def _explained_nearby(g: ScalarView, p: np.ndarray, first: FirstLayer, neurons: 
     The recovered boundary that passes nearest (within ``reach``; a layer-1 hyperplane ``B_i`` or a
     layer-2 ``B_z``) gives a short segment through ``p`` along its normal, twice as long as the
     distance; True when ``points_on_line`` finds kinks on it and every one lies on a layer-1
-    hyperplane or a recovered ``B_z``.
+    hyperplane or a recovered ``B_z``, or when ``kink_near`` finds a single kink there (window
+    ``4·dist``; a second kink, such as one at ``p`` itself, gives none) on one of them.
     """
     w1, b1 = first.weights, first.biases
     near = list(zip(np.abs(w1 @ p + b1), w1))
@@ -364,10 +365,16 @@ def _explained_nearby(g: ScalarView, p: np.ndarray, first: FirstLayer, neurons: 
     if not near or min(near, key=lambda t: t[0])[0] > reach:
         return False
     dist, unit = min(near, key=lambda t: t[0])
+    known = lambda q: (np.min(np.abs(w1 @ q + b1)) <= 1e-8 * (1 + np.linalg.norm(q))  # noqa: E731
+                       or any(on_boundary(q, z, w1, b1) for z in neurons))
     a, b = p - (2 * dist + 1e-9) * unit, p + (2 * dist + 1e-9) * unit
     kinks = a + points_on_line(g, a, b)[:, None] * (b - a)
-    return len(kinks) > 0 and all(np.min(np.abs(w1 @ q + b1)) <= 1e-8 * (1 + np.linalg.norm(q))
-                                  or any(on_boundary(q, z, w1, b1) for z in neurons) for q in kinks)
+    if len(kinks) > 0 and all(known(q) for q in kinks):
+        return True
+    # on so short a segment the search may place a kink a little off (its noise floor scales with
+    # |p|/length): the single kink within 2·dist of p, located exactly, on a recovered boundary
+    s = kink_near(g, p[None, :], unit[None, :], 4 * dist + 1e-9)[0]
+    return bool(np.isfinite(s) and known(p + s * unit))
 
 
 def _validate(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, radius: float,
@@ -510,7 +517,8 @@ def _aimed_points(g: ScalarView, x: np.ndarray, outlier: np.ndarray, n_lines: in
 def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
               rng: np.random.Generator, radius: float) -> tuple[ReLUNet | None, float]:
     """Signs of layer 1 (:func:`resolve_signs`), then :func:`final_layer` on the complete
-    layer-2 neurons: the recovered network and the relative residual of its output fit."""
+    layer-2 neurons: the recovered network and the relative residual of its output fit. The
+    output layer is then refitted over every answer the oracle kept (:meth:`Oracle.answered`)."""
     done = [z for z in neurons if z.complete]
     if not done:
         return None, float("inf")
@@ -538,7 +546,18 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
                                        scale=radius / 3)
     except ValueError:  # the signs of layer 2 are not determined: no network is returned
         return None, float("inf")
-    return ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d)), res
+    net = ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d))
+    # the output layer once more, by least squares over every answer the oracle kept (no new
+    # queries; the few hundred of final_layer leave the recovered layers' errors unaveraged),
+    # kept when it fits those answers at least as well
+    x, y = oracle.answered()
+    if len(x) > 4 * (len(c) + 1):
+        act = np.column_stack([np.maximum(np.maximum(x @ w1s.T + b1s, 0.0) @ (signs[:, None] * v).T
+                                          + signs * c, 0.0), np.ones(len(x))])
+        coef = np.linalg.lstsq(act, y, rcond=None)[0]
+        if np.max(np.abs(act @ coef - y)) <= np.max(np.abs(net(x) - y)):
+            net = ReLUNet((w1s, signs[:, None] * v, coef[:-1].T), (b1s, signs * c, coef[-1]))
+    return net, res
 
 
 def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers:

@@ -20,7 +20,7 @@ from cnnmath.relu.linesearch import points_on_line
 from cnnmath.relu.neuron import Layer2Neuron, merge_neurons, on_boundary
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["fill_from_slope", "refit", "second_layer", "start_neuron", "test_far"]
+__all__ = ["cover_sides", "fill_from_slope", "refit", "second_layer", "start_neuron", "test_far"]
 
 
 def _local_normal(g: ScalarView, y: np.ndarray, d: np.ndarray, room: float,
@@ -56,14 +56,17 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
     """Least-squares refit of a complete neuron over its exact boundary points.
 
     ``ẑ(x) = A·x + a0 + Σ_i β_i |h_i(x)|`` vanishes at every point of ``z.path``: a homogeneous
-    linear system in ``(A, a0, β)``, solved by the SVD's last right singular vector. A hyperplane
+    linear system in ``(A, a0, β)``, solved by the SVD's last right singular vector, each equation
+    weighted by ``1/(|∇ẑ(p)| (1 + |p|))`` (a kink is located to ``~eps (1 + |p|)`` along the normal,
+    so its equation misses by ``|∇ẑ|`` times that). A hyperplane
     ``B_i`` with every point on one side makes ``|h_i|`` affine there: its column is left out (its
     term is then inside ``A``, and its ``m_i`` is kept). While ``σ_{-1}/σ_{-2} > 10⁻¹⁰``, the point
     whose omission cuts it most is left out if that cuts it tenfold (a kink blurred by a close one;
     up to three points).
     Used only when the system determines the
     neuron (``σ_{-2} > 10⁶ σ_{-1}``); then ``m_i = 2β_i`` and ``g0`` (the slope at ``p1``) follow,
-    scaled to the old ``g0``. Returns the ratio ``σ_{-1}/σ_{-2}`` (inf when not refitted).
+    scaled to the old ``g0``, and ``p1`` moves along ``g0`` onto the fitted boundary (the offset of
+    ``ẑ``, hence the layer-2 bias, is then that of the fit over every point, not of one kink). Returns the ratio ``σ_{-1}/σ_{-2}`` (inf when not refitted).
     """
     pts = np.array(z.path)
     h = pts @ w1.T + b1
@@ -72,6 +75,9 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
     if len(pts) < n + int(crossed.sum()) + 2:
         return float("inf")
     design = np.column_stack([pts, np.ones(len(pts)), np.abs(h[:, crossed])])
+    # a kink is located to ~eps·(1 + |x|) along the normal, so its equation misses by ~|∇ẑ|·that
+    grads = np.array([np.linalg.norm(z.value(p, w1, b1)[1]) for p in pts])
+    design = design / (grads * (1 + np.linalg.norm(pts, axis=1)))[:, None]
     scale = np.linalg.norm(design, axis=0) + 1e-300
     keep = np.ones(len(pts), dtype=bool)
     _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
@@ -98,9 +104,69 @@ def refit(z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray) -> float:
     m = z.m[crossed]
     if not np.max(np.abs(c * 2 * beta - m), initial=0.0) <= 1e-6 * np.max(np.abs(m), initial=0.0):
         return float("inf")
+    # p1 onto the fitted boundary (ẑ's offset, and the layer-2 bias with it, then rest on every
+    # point, not on the one kink p1 was found at); the shift is of the kinks' precision
+    val = theta[:n] @ z.p1 + theta[n] + beta @ np.abs(w1[crossed] @ z.p1 + b1[crossed])
+    if abs(val) <= 1e-8 * np.linalg.norm(g0) * (1 + np.linalg.norm(z.p1)):
+        z.p1 = z.p1 - val / (g0 @ g0) * g0
     z.g0 = c * g0
     z.m[crossed] = c * 2 * beta
     return float(ratio)
+
+
+def cover_sides(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
+                rng: np.random.Generator, *, min_side: int = 4, depth: float = 0.1,
+                tol: float = 1e-6) -> int:
+    """Exact points of ``B_z`` deep on both sides of each layer-1 hyperplane, for :func:`refit`.
+
+    In the refit, ``β_i`` is read from how ``B_z`` bends between the two sides of ``B_i``: with
+    few points on one side, or only points close to ``B_i`` (a crossing read once, within ``δ``),
+    that weight, and the bias through it, carries their kinks' error amplified; with none (``B_z``
+    not seen beyond ``B_i``) the refit cannot use ``β_i`` at all. For each ``B_i`` with fewer than
+    ``min_side`` points of ``z.path`` at distance ≥ ``depth`` on one side, inputs around the
+    points of ``z.path`` on that side (around all of them when there are none; at scales 0.1,
+    0.3, 1 and 3, and stepped into the side along ``ŵ_i`` with a spread across ``B_z``), and
+    ``N(0, s² I)`` inputs (``s`` = 1, 3, 10), all zero queries, on that side at that depth are
+    bisected to predicted points of ``B_z`` (``z`` is complete, so ``ẑ`` is known everywhere) and a
+    kink is sought at each along the predicted normal (:func:`~cnnmath.relu.crossings.far_kinks`,
+    7 queries a point, at most ``2 + hits/4`` misses and ``4 + hits`` blanks per side); hits
+    join ``z.path``; so do up to ``min_side`` points bisected from ``N(0, I)`` inputs when fewer lie
+    within ``√n_in`` of the origin (the bias is the offset of ``ẑ`` near the origin, read best
+    without the lever arm of far points). Returns the number of points added.
+    """
+    n = w1.shape[1]
+    before = len(z.path)
+
+    def normal(y: np.ndarray) -> tuple[np.ndarray, float]:
+        return z.value(y, w1, b1)[1], float(np.min(np.abs(w1 @ y + b1)))
+
+    for i in range(len(b1)):
+        pts = np.array(z.path)
+        h = pts @ w1[i] + b1[i]
+        for thin in (1.0, -1.0):
+            count = int(np.sum(thin * h >= depth))
+            if count >= min_side:
+                continue
+            near = pts[thin * h > 0] if np.any(thin * h > 0) else pts  # around the side's points
+            a = near[rng.integers(len(near), size=300)]
+            normals = np.array([z.value(q, w1, b1)[1] for q in a])
+            normals /= np.linalg.norm(normals, axis=1, keepdims=True)
+            x = np.concatenate([a + s * rng.normal(size=a.shape) for s in (0.1, 0.3, 1.0, 3.0)]
+                               # into the side from them, across B_z
+                               + [a + t * (thin * w1[i] + rng.normal(size=(len(a), 1)) * normals)
+                                  for t in (0.2, 0.5, 1.0, 3.0)]
+                               + [s * rng.normal(size=(300, n)) for s in (1.0, 3.0, 10.0)])
+            x = x[thin * (x @ w1[i] + b1[i]) >= depth]
+            if len(x) < 2:
+                continue
+            far_kinks(g, lambda v: z.values(v, w1, b1)[0], x, normal, z.path, rng,
+                      n_points=min_side - count, tol=tol)
+    # and near the origin, where the offset of ẑ (the layer-2 bias) is read without a lever arm
+    count = int(np.sum(np.linalg.norm(np.array(z.path), axis=1) <= np.sqrt(n)))
+    if count < min_side:
+        far_kinks(g, lambda v: z.values(v, w1, b1)[0], rng.normal(size=(2000, n)), normal, z.path, rng,
+                  n_points=min_side - count, tol=tol)
+    return len(z.path) - before
 
 
 def test_far(g: ScalarView, z: Layer2Neuron, w1: np.ndarray, b1: np.ndarray,
@@ -226,6 +292,8 @@ def second_layer(
             refit(z, w1, b1)
             if test_far(g, z, w1, b1, rng, radius=radius, n_points=len(b1) + w1.shape[1]):
                 refit(z, w1, b1)
+                if cover_sides(g, z, w1, b1, rng):
+                    refit(z, w1, b1)
             else:
                 z.status = "complete, but its predicted boundary is not there far away"
         if z.status.startswith(("complete", "its boundary")):
@@ -269,6 +337,7 @@ def fill_from_slope(g: ScalarView, first: FirstLayer, neurons: list[Layer2Neuron
             continue
         z.m[unknown] = sigma[unknown] * coef
         if test_far(g, z, w1, b1, rng, radius=radius, n_points=len(b1) + w1.shape[1]):
+            cover_sides(g, z, w1, b1, rng)
             if np.isfinite(refit(z, w1, b1)):  # the refitted slope gives m_J again, to its precision
                 rest = z.g0 - (sigma[known] * z.m[known]) @ w1[known]
                 z.m[unknown] = sigma[unknown] * np.linalg.lstsq(w1[unknown].T, rest, rcond=None)[0]
