@@ -30,13 +30,15 @@ error (:func:`cnnmath.relu.align.parameter_error`). One thread. Networks of clas
 0–29 are those of ``relu_sweep_two_before`` (the record of the extraction before its layer-2
 completion), so the two records compare seed by seed.
 
-Usage: ``python benchmarks/relu_sweep.py --cls two --seeds 60``
+Usage: ``python benchmarks/relu_sweep.py --cls two --seeds 60 [--jobs 2]``
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 
 import numpy as np
 import torch
@@ -95,14 +97,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cls", choices=CLASSES, required=True)
     parser.add_argument("--seeds", type=int, default=30, help="seeds 0 … seeds-1")
+    parser.add_argument("--jobs", type=int, default=1, help="seeds run at once, each in its own process on one thread")
     args = parser.parse_args()
-    if args.seeds < 1:
-        raise SystemExit(f"--seeds must be a positive int, got {args.seeds}")
+    if args.seeds < 1 or args.jobs < 1:
+        raise SystemExit(f"--seeds and --jobs must be positive ints, got {args.seeds} and {args.jobs}")
     torch.set_num_threads(1)
     rows = []
-    for seed in range(args.seeds):  # the record is rewritten after every seed (long sweeps)
-        rows.append(run(args.cls, seed))
-        write(args.cls, args.seeds, rows)
+    with ProcessPoolExecutor(args.jobs, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        for row in pool.map(partial(run, args.cls), range(args.seeds)):  # in seed order
+            rows.append(row)
+            write(args.cls, args.seeds, rows)  # rewritten after every seed (long sweeps)
 
 
 def write(cls: str, seeds: int, rows: list) -> None:

@@ -470,9 +470,13 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
             b = mid
     xc = onto((a + b) / 2)
     cross = known.grad2(xc)[j]
+    if np.linalg.norm(cross) == 0:  # B_j has no normal here (its layer-2 neuron is flat in this region)
+        return None
     # B_t's normal on the seen side of B_j: the model's gradient just inside it
     inside = xc + z.side[j] * 1e-7 * cross / np.linalg.norm(cross)
     normal = z.gradient(known, inside)
+    if np.linalg.norm(normal) == 0:
+        return None
     normal /= np.linalg.norm(normal)
     step = -z.side[j] * cross
     step = step - (step @ normal) * normal
