@@ -67,7 +67,7 @@ def first_layer(
     hyperplane, ``gradient_jump`` and ``fit_hyperplane`` infer the local hyperplane,
     ``test_hyperplane`` (at ``test_distance``, default ``radius``) sorts it into layer 1 or
     ``P_2``. Duplicates are merged. When the fit at the foot fails, the gradient-jump plane is
-    first tested at one point far away with a wide window (:func:`_loose_test`, 4 queries): a
+    first tested at one point far away with a wide window (``_loose_test``, 4 queries): a
     bent boundary goes to ``P_2`` without the local fit (about 100 queries).
 
     Parameters
