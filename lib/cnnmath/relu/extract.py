@@ -402,32 +402,36 @@ def _answered_error(oracle: Oracle, net: ReLUNet) -> float:
     ``ANSWERED_TOL`` are the recovered parameters' rounding (about 10⁻⁹ at 27 bits), which the
     fresh inputs already judge.
     """
+    rel = _answered_relative_errors(oracle, net)[1]
+    if len(rel) == 0:
+        return 0.0
+    err = float(rel.max())
+    return err if err > ANSWERED_TOL else 0.0
+
+
+def _answered_relative_errors(oracle: Oracle, net: ReLUNet) -> tuple[np.ndarray, np.ndarray]:
+    """The answers the oracle kept (:meth:`Oracle.answered`) and, per answer,
+    ``max |N − N̂| / max |N|``, ``max |N|`` taken per octave of ``‖x‖``."""
     x, y = oracle.answered()
     if len(x) == 0:
-        return 0.0
+        return x, np.zeros(0)
     octave = np.floor(np.log2(np.linalg.norm(x, axis=1) + 1e-300))
     _, group = np.unique(octave, return_inverse=True)
     peak = np.zeros(group.max() + 1)
     np.maximum.at(peak, group, np.abs(y).max(axis=1))
-    err = float((np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)).max())
-    return err if err > ANSWERED_TOL else 0.0
+    return x, np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300)
 
 
 def _answered_misfit(oracle: Oracle, net: ReLUNet, rng: np.random.Generator, n_max: int = 20_000
                      ) -> tuple[np.ndarray, np.ndarray]:
     """The answers the oracle kept (:meth:`Oracle.answered`, no new queries) and a mask of those
-    ``net`` misfits by more than :data:`ANSWERED_TOL` (relative, ``max |N|`` per octave of ``‖x‖``
-    as in :func:`_answered_error`): a neuron active on a sliver of the inputs that fresh inputs miss
-    changes state between such an answer and a fitted one. At most ``n_max`` rows, every misfit
-    kept first."""
-    x, y = oracle.answered()
+    ``net`` misfits by more than :data:`ANSWERED_TOL` (:func:`_answered_relative_errors`): a neuron
+    active on a sliver of the inputs that fresh inputs miss changes state between such an answer
+    and a fitted one. At most ``n_max`` rows, every misfit kept first."""
+    x, rel = _answered_relative_errors(oracle, net)
     if len(x) == 0:
         return x, np.zeros(0, dtype=bool)
-    octave = np.floor(np.log2(np.linalg.norm(x, axis=1) + 1e-300))
-    _, group = np.unique(octave, return_inverse=True)
-    peak = np.zeros(group.max() + 1)
-    np.maximum.at(peak, group, np.abs(y).max(axis=1))
-    bad = np.abs(net(x) - y).max(axis=1) / (peak[group] + 1e-300) > ANSWERED_TOL
+    bad = rel > ANSWERED_TOL
     keep = np.concatenate([np.flatnonzero(bad)[:n_max // 2],
                            rng.permutation(np.flatnonzero(~bad))[:n_max // 2]])
     return x[keep], bad[keep]
@@ -552,8 +556,7 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
     # kept when it fits those answers at least as well
     x, y = oracle.answered()
     if len(x) > 4 * (len(c) + 1):
-        act = np.column_stack([np.maximum(np.maximum(x @ w1s.T + b1s, 0.0) @ (signs[:, None] * v).T
-                                          + signs * c, 0.0), np.ones(len(x))])
+        act = np.column_stack([np.maximum(net.preactivations(x)[-1], 0.0), np.ones(len(x))])
         coef = np.linalg.lstsq(act, y, rcond=None)[0]
         if np.max(np.abs(act @ coef - y)) <= np.max(np.abs(net(x) - y)):
             net = ReLUNet((w1s, signs[:, None] * v, coef[:-1].T), (b1s, signs * c, coef[-1]))
