@@ -46,10 +46,9 @@ def _places(flat: torch.Tensor, size: int, order: int) -> torch.Tensor:
 
     ``R = C(K + n − 3, n − 2)`` offset multisets; ``rank(r) = Σ_j C(r_j + j, j + 1)`` over the sorted offsets.
     """
-    digits = torch.stack([(flat // size ** (order - 1 - j)) % size for j in range(order)], -1).sort(-1).values
-    first, last, offsets = digits[:, 0], digits[:, -1], digits[:, 1:-1] - digits[:, :1]
-    table = torch.tensor([[math.comb(i + j, j + 1) for i in range(size)] for j in range(order)])
-    rank = sum((table[j][offsets[:, j]] for j in range(order - 2)), torch.zeros_like(first))
+    digits = windows._sorted_digits(flat, size, order)
+    first, last = digits[:, 0], digits[:, -1]
+    rank = windows._multiset_ranks(digits[:, 1:-1] - digits[:, :1], size)
     return (first * size + last) * math.comb(size + order - 3, order - 2) + rank
 
 

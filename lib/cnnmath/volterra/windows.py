@@ -53,11 +53,20 @@ def _buffer(numel: int, like: torch.Tensor) -> torch.Tensor:
     return spare[:numel]
 
 
+def _sorted_digits(flat: torch.Tensor, size: int, order: int) -> torch.Tensor:
+    """The ``order`` digits (base ``size``) of each flat index, sorted: its multiset, ``(N, order)``."""
+    return torch.stack([(flat // size ** (order - 1 - a)) % size for a in range(order)], -1).sort(-1).values
+
+
+def _multiset_ranks(digits: torch.Tensor, size: int) -> torch.Tensor:
+    """Rank ``Σ_j C(i_j + j, j + 1)`` of each row of sorted digits in ``0..size−1`` (0 for no digit)."""
+    table = torch.tensor([[math.comb(i + j, j + 1) for i in range(size)] for j in range(digits.shape[1])])
+    return sum((table[j][digits[:, j]] for j in range(digits.shape[1])), torch.zeros(len(digits), dtype=torch.int64))
+
+
 def _ranks(flat: torch.Tensor, size: int, order: int) -> torch.Tensor:
     """Rank of the sorted digits of each flat index (base ``size``, ``order`` digits)."""
-    digits = torch.stack([(flat // size ** (order - 1 - a)) % size for a in range(order)], -1).sort(-1).values
-    table = torch.tensor([[math.comb(i + j, j + 1) for i in range(size)] for j in range(order)])
-    return sum(table[j][digits[:, j]] for j in range(order))
+    return _multiset_ranks(_sorted_digits(flat, size, order), size)
 
 
 @lru_cache(maxsize=16)
