@@ -191,3 +191,37 @@ def test_answered_misfit_marks_the_answers_a_missing_neuron_changes(seed):
     assert not np.any(bad & (term == 0.0)), seed
     assert np.all(bad[term > 1e-3 * np.abs(net(got)).max()]), seed
     assert bad.any(), seed
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_crossing_of_two_boundaries_is_computed_away_from_every_other_one(seed):
+    """``_seek_crossing`` (zero queries) returns a point of ``B_t ∩ B_j``: the true ``v_t`` and
+    ``u_j`` vanish there (relative 1e-9), with every other known boundary at least the returned
+    room away; ``_deep_crossing`` from it returns a point of ``B_t ∩ B_j`` within its reach and at
+    least its room (> 0) from every other boundary (the Chebyshev centre of a region's part)."""
+    from cnnmath.relu.layer3 import Layer3Neuron, _deep_crossing, _seek_crossing
+
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 5, 4, 1), rng)
+    known, kappa = _known(net, rng)
+    k = len(kappa)
+    checked = 0
+    for t in range(4):
+        for j in range(k):
+            side = np.zeros(k)
+            side[j] = 1.0  # as if B_t had been seen on the side û_j > 0 only; θ is exact everywhere
+            z = Layer3Neuron(theta=_theta(net, kappa, t), side=side)
+            jump = _seek_crossing(known, z, j, rng)
+            if jump is None:
+                continue
+            for x, room in (jump[0], jump[4]), _deep_crossing(known, z, j, np.zeros(k), jump[0], rng) or (None, 0):
+                if x is None:
+                    continue
+                pre = net.preactivations(x[None, :])
+                scale = 1 + np.linalg.norm(x)
+                assert abs(pre[2][0, t]) <= 1e-9 * scale * np.linalg.norm(net.weights[2][t])
+                assert abs(pre[1][0, j]) <= 1e-9 * scale * np.linalg.norm(net.weights[1][j])
+                assert known.distance(x, skip=j) >= room * (1 - 1e-9) - 1e-12
+                assert np.max(np.abs(x - jump[0])) <= 1.0 + 1e-9
+            checked += 1
+    assert checked >= 4, checked

@@ -84,11 +84,14 @@ class KnownLayers:
             return np.eye(k), np.zeros((k, 0))
         return basis[:, :rank], basis[:, rank:]
 
-    def distance(self, x: np.ndarray) -> float:
+    def distance(self, x: np.ndarray, skip: int | None = None) -> float:
         """Distance from one point to the nearest known boundary, to first order
-        (``|h_i|`` for the unit rows ``w1_i``, ``|û_z|/‖∇û_z‖`` for layer 2)."""
+        (``|h_i|`` for the unit rows ``w1_i``, ``|û_z|/‖∇û_z‖`` for layer 2), leaving out the layer-2
+        boundary ``skip``."""
         g = np.linalg.norm(self.grad2(x), axis=1)
         d2 = np.abs(self.pre2(x[None, :])[0]) / np.maximum(g, 1e-300)
+        if skip is not None:
+            d2[skip] = np.inf
         return float(min(np.min(np.abs(self.w1 @ x + self.b1)), np.min(d2, initial=np.inf)))
 
 
@@ -342,8 +345,8 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
             z.theta, z.side = theta, side
             jump = _seek_crossing(known, z, int(rng.choice(todo2)), rng)
             if jump is not None:
-                xc, u, normal0, cross = jump
-                found = _far_side(g, known, xc, xc + 0.01 * u, normal0, cross, rng)
+                xc, u, normal0, cross, room = jump
+                found = _far_side(g, known, xc, xc + min(0.01, room / 2) * u, normal0, cross, rng)
                 if found is not None:
                     normal, pts = found
                     z.points += pts
@@ -403,7 +406,8 @@ def _next_step(known: KnownLayers, x: np.ndarray, normal: np.ndarray, todo: np.n
 
 
 def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
-                   n_samples: int = 4000, n_climbs: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+                   n_samples: int = 4000, n_climbs: int = 3, n_pairs: int = 6
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None:
     """A point of ``B_t ∩ B_j`` computed with zero queries, where ``B_t`` was seen on one side of
     ``B_j`` only (the layer-3 analogue of :func:`~cnnmath.relu.crossings.seek_crossing`).
 
@@ -412,8 +416,10 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     bisected onto ``B_j``; two such points with opposite ``v̂_t`` are joined by bisection along
     the segment, each midpoint pulled back onto ``B_j`` (Newton steps on ``û_j``). When every sample
     has one sign of ``v̂_t`` (``B_t`` meets ``B_j`` in a small patch), the ``n_climbs`` samples nearest
-    the other sign climb towards it inside ``B_j`` (:func:`_climb`). Returns the point,
-    the unit step into ``B_j``'s unseen side inside ``B_t``, the normal of ``B_t`` there and ``∇û_j``.
+    the other sign climb towards it inside ``B_j`` (:func:`_climb`). Of the crossings of up to
+    ``n_pairs`` pairs (from the samples nearest the origin) the one farthest from every other known
+    boundary is kept. Returns the point, the unit step into ``B_j``'s unseen side inside ``B_t``, the
+    normal of ``B_t`` there, ``∇û_j`` and the distance to the nearest known boundary other than ``B_j``.
     """
     n = known.w1.shape[1]
     x = np.concatenate([s * rng.normal(size=(n_samples // 3, n)) for s in (1.0, 3.0, 10.0)])
@@ -445,11 +451,23 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
                 break
         return p
 
+    def bisect(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
+        for _ in range(80):
+            mid = onto((a + b) / 2)
+            if not np.all((side == 0) | (np.sign(known.pre2(mid[None, :])[0]) == side)):
+                return None
+            if z.values(known, mid[None, :])[0] < 0:
+                a = mid
+            else:
+                b = mid
+        return onto((a + b) / 2)
+
     val = z.values(known, on)
     lo, hi = on[val < 0], on[val > 0]
-    if len(lo) and len(hi):
-        a = lo[0]
-        b = hi[np.argmin(np.linalg.norm(hi - a, axis=1))]
+    if len(lo) and len(hi):  # pairs from the samples nearest the origin
+        a = lo[np.argsort(np.linalg.norm(lo, axis=1))[:n_pairs]]
+        b = [hi[np.argmin(np.linalg.norm(hi, axis=1) + np.linalg.norm(hi - q, axis=1))] for q in a]
+        pairs = list(zip(a, b))
     else:  # v̂_t of one sign on every sample of B_j: climb towards the other
         sign = 1.0 if not len(hi) else -1.0
         for i in np.argsort(-sign * val)[:n_climbs]:
@@ -458,17 +476,18 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
                 break
         else:
             return None
-        a, b = pair if sign > 0 else pair[::-1]
-
-    for _ in range(80):
-        mid = onto((a + b) / 2)
-        if not np.all((side == 0) | (np.sign(known.pre2(mid[None, :])[0]) == side)):
-            return None
-        if z.values(known, mid[None, :])[0] < 0:
-            a = mid
-        else:
-            b = mid
-    xc = onto((a + b) / 2)
+        pairs = [pair if sign > 0 else pair[::-1]]
+    # the crossing with the most room: a step past B_j must land well inside one region, with
+    # room for the points of B_t there (a crossing next to another boundary gives none)
+    found = [x for x in (bisect(a, b) for a, b in pairs) if x is not None and np.all(np.isfinite(x))]
+    if not found:
+        return None
+    rooms = [known.distance(x, skip=j) for x in found]
+    xc, room = found[int(np.argmax(rooms))], max(rooms)
+    if room < 1e-3:  # at a corner: the deepest point of B_t ∩ B_j in a region next to it
+        deep = _deep_crossing(known, z, j, side, xc, rng)
+        if deep is not None and deep[1] > room:
+            xc, room = deep
     cross = known.grad2(xc)[j]
     if np.linalg.norm(cross) == 0:  # B_j has no normal here (its layer-2 neuron is flat in this region)
         return None
@@ -482,7 +501,50 @@ def _seek_crossing(known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.G
     step = step - (step @ normal) * normal
     if np.linalg.norm(step) < 1e-9:
         return None
-    return xc, step / np.linalg.norm(step), normal, cross
+    return xc, step / np.linalg.norm(step), normal, cross, room
+
+
+def _deep_crossing(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, xc: np.ndarray,
+                   rng: np.random.Generator, n_dirs: int = 8, reach: float = 1.0, enough: float = 0.05
+                   ) -> tuple[np.ndarray, float] | None:
+    """A point of ``B_t ∩ B_j`` near ``xc ∈ B_t ∩ B_j`` and far from every other known boundary,
+    in the regions of the known layers that meet ``xc`` (zero queries), and that distance.
+
+    Inside a region ``û = A x + a`` and ``v̂_t`` are affine, so the deepest point is a linear
+    program (a Chebyshev centre): maximise ``r`` with ``û_j = 0``, ``v̂_t = 0`` (``û_j``'s own term
+    vanishes there), ``s_i h_i ≥ r`` (unit rows of layer 1), ``s_z û_z ≥ r ‖A_z‖`` for the other
+    layer-2 neurons (``s`` the region's signs; uncrossed ``B_z`` on their ``side``),
+    ``|x_i − xc_i| ≤ reach`` and ``r ≤ enough``. The regions are those of ``xc`` plus ``10⁻⁷`` along
+    ``n_dirs`` random directions."""
+    from scipy.optimize import linprog
+
+    w1, b1, v, c = known.w1, known.b1, known.v, known.c
+    k, n = len(c), len(xc)
+    th = np.nan_to_num(z.theta)
+    dirs = rng.normal(size=(n_dirs, n))
+    pats = {tuple(p) for p in known.pattern(xc + 1e-7 * dirs / np.linalg.norm(dirs, axis=1)[:, None])}
+    best: tuple[np.ndarray, float] | None = None
+    for pat in pats:
+        p1, p2 = np.array(pat[:len(b1)]), np.array(pat[len(b1):])
+        s2 = np.where(p2, 1.0, -1.0)
+        if np.any((side != 0) & (s2 != side) & (np.arange(k) != j)):
+            continue  # the model of v_t is not exact in this region
+        s1 = np.where(p1, 1.0, -1.0)
+        a2, c2 = (v * p1) @ w1, (v * p1) @ b1 + c
+        coef = th[k:2 * k] + th[:k] * s2
+        coef[j] = 0.0
+        others = np.arange(k) != j
+        rows = np.vstack([np.column_stack([-s1[:, None] * w1, np.ones(len(b1))]),
+                          np.column_stack([-s2[others, None] * a2[others], np.linalg.norm(a2[others], axis=1)])])
+        rhs = np.concatenate([s1 * b1, s2[others] * c2[others]])
+        eq = np.vstack([np.append(a2[j], 0.0), np.append(coef @ a2, 0.0)])
+        res = linprog(np.append(np.zeros(n), -1.0), A_ub=rows, b_ub=rhs, A_eq=eq,
+                      b_eq=[-c2[j], -(coef @ c2 + th[-1])],
+                      bounds=[(a - reach, a + reach) for a in xc] + [(0.0, enough)],
+                      method="highs")
+        if res.status == 0 and (best is None or res.x[-1] > best[1]):
+            best = res.x[:n], float(res.x[-1])
+    return best
 
 
 def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.ndarray, sign: float,
@@ -603,19 +665,26 @@ test_far3.__test__ = False  # not a pytest test
 
 
 def cross_weight(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
-                 steps: tuple[float, ...] = (1e-2, 1e-3)) -> bool:
+                 steps: tuple[float, ...] = (1e-2, 1e-3), tries: int = 3) -> bool:
     """``Q_j`` of a neuron whose boundary was seen on one side of ``B_j`` only, by crossing ``B_j``
     where ``B_t`` meets it: the crossing computed with zero queries (``_seek_crossing``, which climbs
-    inside ``B_j`` when ``B_t`` meets it only in a small patch), ``B_t`` found a step past it
-    (``_far_side``; a shorter step when the first finds nothing), and the neuron refitted
-    (:func:`fit_neuron`) on its points and the new ones. True when ``Q_j`` is then known."""
+    inside ``B_j`` when ``B_t`` meets it only in a small patch; up to ``tries`` times, from fresh
+    samples), ``B_t`` found a step past it (``_far_side``; each step at most half the distance to
+    the next known boundary; a shorter step when the first finds nothing), and the neuron
+    refitted (:func:`fit_neuron`) on its points and the new ones. True when ``Q_j`` is then known."""
+    return any(_cross_at(g, known, z, j, rng, steps) for _ in range(tries))
+
+
+def _cross_at(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, rng: np.random.Generator,
+              steps: tuple[float, ...]) -> bool:
+    """One try of :func:`cross_weight`, at the crossing ``_seek_crossing`` computes."""
     jump = _seek_crossing(known, z, j, rng)
     if jump is None:
         return False
-    xc, u, normal, cross = jump
+    xc, u, normal, cross, room = jump
     k = len(known.c)
     for step in steps:
-        found = _far_side(g, known, xc, xc + step * u, normal, cross, rng)
+        found = _far_side(g, known, xc, xc + min(step, room / 2) * u, normal, cross, rng)
         if found is None:
             continue
         theta, side, _ = fit_neuron(known, z.points + found[1])
