@@ -703,7 +703,10 @@ def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron],
     independent output direction of ``S`` (rows ``S``'s singular vectors; several such neurons are
     one linear term and cannot be told apart), with the bias that keeps it active on every answer
     the oracle kept and on ``N(0, radius² I)`` inputs, by the width of its range there. The layer-3
-    signs are then not determined (:func:`final_layer`). Returns the network, the residual of the
+    signs are then not determined (:func:`final_layer`). The points beside each ``B_t`` are then
+    taken within ``radius·√n_in`` of the origin (the norm of those inputs): far beyond, where the
+    walks may have gone, the neuron may be inactive after all, and the answers there show it
+    (:func:`_answered_misfit` aims lines at it). Returns the network, the residual of the
     fit and the number of neurons so placed."""
     done = [y for y in neurons3 if y.complete]
     k = len(known.c)
@@ -722,8 +725,10 @@ def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron],
     u = hidden(pool)
     rare = np.where((u > 0).mean(axis=0) < 0.5, 1.0, -1.0)
     straddle = [pool[np.argsort(-(u * rare), axis=0)[:3].ravel()]]
+    reach = radius * np.sqrt(oracle.n_in)  # with fold: points of B_t where the inputs are drawn
     for y in done:
-        for p in y.points[:: max(1, len(y.points) // 4)][:4]:
+        pts = [p for p in y.points if not fold or np.linalg.norm(p) <= reach]
+        for p in pts[:: max(1, len(pts) // 4)][:4]:
             grad = y.gradient(known, p)
             straddle += [p + s * 0.05 * grad / np.linalg.norm(grad) for s in (-1.0, 1.0)]
     try:
