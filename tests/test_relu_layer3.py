@@ -225,3 +225,37 @@ def test_a_crossing_of_two_boundaries_is_computed_away_from_every_other_one(seed
                 assert np.max(np.abs(x - jump[0])) <= 1.0 + 1e-9
             checked += 1
     assert checked >= 4, checked
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_points_followed_deeper_into_the_active_side_are_exact(seed):
+    """``_deeper_points`` from a point of ``B_t`` just on the active side of ``B_j``: each point it
+    returns is on the true ``B_t`` (relative 1e-9), on that side, and some lie deeper than the
+    start (the linear program climbs inside the start's region)."""
+    from cnnmath.relu.layer3 import Layer3Neuron, _deeper_points
+
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 5, 4, 1), rng)
+    known, kappa = _known(net, rng)
+    g = ScalarView(Oracle(net, 6), rng)
+    sigma = np.sign(kappa)
+    checked = 0
+    for t in range(4):
+        pts = np.array(_boundary_points(net, t, rng, 200))
+        if not len(pts):
+            continue
+        depth = sigma * known.pre2(pts)
+        for j in range(len(kappa)):
+            on = np.flatnonzero(depth[:, j] > 0)
+            if not len(on):
+                continue
+            start = pts[on[np.argmin(depth[on, j])]]
+            z = Layer3Neuron(points=[start], theta=_theta(net, kappa, t), side=np.zeros(len(kappa)))
+            found = _deeper_points(g, known, z, j, sigma, reach=10.0)
+            for p in found:
+                assert abs(net.preactivations(p[None, :])[2][0, t]) <= 1e-9 * (1 + np.linalg.norm(p)) * np.linalg.norm(net.weights[2][t])
+                assert sigma[j] * known.pre2(p[None, :])[0, j] > 0
+            if found:
+                assert max(sigma[j] * known.pre2(np.array(found))[:, j]) > depth[on, j].min()
+                checked += 1
+    assert checked >= 3, checked

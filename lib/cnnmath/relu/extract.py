@@ -550,17 +550,22 @@ def _assemble(oracle: Oracle, first: FirstLayer, neurons: list[Layer2Neuron],
                                        scale=radius / 3)
     except ValueError:  # the signs of layer 2 are not determined: no network is returned
         return None, float("inf")
-    net = ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d))
-    # the output layer once more, by least squares over every answer the oracle kept (no new
-    # queries; the few hundred of final_layer leave the recovered layers' errors unaveraged),
-    # kept when it fits those answers at least as well
+    return _refit_output(oracle, ReLUNet((w1s, signs[:, None] * v, a), (b1s, signs * c, d))), res
+
+
+def _refit_output(oracle: Oracle, net: ReLUNet) -> ReLUNet:
+    """The output layer of ``net`` once more, by least squares over every answer the oracle kept
+    (:meth:`Oracle.answered`; no new queries: the few hundred of
+    :func:`~cnnmath.relu.output.final_layer` leave the recovered layers' errors unaveraged), kept
+    when it fits those answers at least as well (max abs error)."""
     x, y = oracle.answered()
-    if len(x) > 4 * (len(c) + 1):
-        act = np.column_stack([np.maximum(net.preactivations(x)[-1], 0.0), np.ones(len(x))])
-        coef = np.linalg.lstsq(act, y, rcond=None)[0]
-        if np.max(np.abs(act @ coef - y)) <= np.max(np.abs(net(x) - y)):
-            net = ReLUNet((w1s, signs[:, None] * v, coef[:-1].T), (b1s, signs * c, coef[-1]))
-    return net, res
+    if len(x) <= 4 * (net.sizes[-2] + 1):
+        return net
+    act = np.column_stack([np.maximum(net.preactivations(x)[-1], 0.0), np.ones(len(x))])
+    coef = np.linalg.lstsq(act, y, rcond=None)[0]
+    if np.max(np.abs(act @ coef - y)) > np.max(np.abs(net(x) - y)):
+        return net
+    return ReLUNet((*net.weights[:-1], coef[:-1].T), (*net.biases[:-1], coef[-1]))
 
 
 def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers:
@@ -750,7 +755,7 @@ def _assemble3(oracle: Oracle, known: KnownLayers, neurons3: list[Layer3Neuron],
             w3, b3 = np.vstack([w3, rows]), np.concatenate([b3, bias])
             a = np.column_stack([a, right[:n_fold].T])
             d = d - right[:n_fold].T @ bias
-    return ReLUNet((known.w1, w2s, w3, a), (known.b1, b2s, b3, d)), res, n_fold
+    return _refit_output(oracle, ReLUNet((known.w1, w2s, w3, a), (known.b1, b2s, b3, d))), res, n_fold
 
 
 def _merge_partial(known: KnownLayers, neurons3: list[Layer3Neuron], sigma: np.ndarray) -> None:

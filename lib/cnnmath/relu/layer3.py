@@ -821,33 +821,90 @@ def refit_signed(known: KnownLayers, z: Layer3Neuron, sigma: np.ndarray) -> bool
 
 def densify(g: ScalarView, known: KnownLayers, z: Layer3Neuron, sigma: np.ndarray, rng: np.random.Generator,
             *, radius: float, min_points: int) -> int:
-    """More exact points of ``B_t`` on the active side of every crossed ``B_z`` that fewer than
-    ``min_points`` of its points are on (``Q_z`` then rests on a few points near ``B_z`` and is
-    imprecise): predicted points of ``B_t`` bisected between Gaussian inputs of that side (scales
-    ``radius/3``, ``radius``; no queries), each checked for a kink along ``∇v̂_t``
-    (:func:`~cnnmath.relu.crossings.far_kinks`, 7 queries each), the hits added to ``z.points``.
-    Returns the number of points added."""
+    """More exact points of ``B_t`` deep on the active side of every crossed ``B_z`` that fewer than
+    ``min_points`` of its points are deep on (``|û_z|`` above a hundredth of its median on inputs of
+    scale ``radius/3``; ``Q_z`` then rests on points near ``B_z`` and is imprecise): predicted
+    points of ``B_t`` bisected between Gaussian inputs of that side (scales ``radius/3``,
+    ``radius``; no queries), each checked for a kink along ``∇v̂_t``
+    (:func:`~cnnmath.relu.crossings.far_kinks`, 7 queries each); where ``B_t`` meets that side in
+    a sliver those inputs miss, points followed deeper into it from its own (:func:`_deeper_points`).
+    The hits are added to ``z.points``. Returns the number of points added."""
     k = len(sigma)
     n = known.w1.shape[1]
-    u = known.pre2(np.array(z.points))
-    added = 0
+    deep = 1e-2 * np.median(np.abs(known.pre2(radius / 3 * rng.normal(size=(1000, n)))), axis=0)
+    before = len(z.points)
     for j in np.flatnonzero(np.isfinite(z.theta[:k]) & (sigma != 0)):
-        if np.sum(sigma[j] * u[:, j] > 0) >= min_points:
+        def n_deep(j: int = j) -> int:
+            return int(np.sum(sigma[j] * known.pre2(np.array(z.points))[:, j] > deep[j]))
+
+        if n_deep() >= min_points:
             continue
         x = np.concatenate([s * rng.normal(size=(2000, n)) for s in (radius / 3, radius)])
         x = x[z.valid(known, x) & (sigma[j] * known.pre2(x)[:, j] > 0)]
-        if len(x) < 2:
+        if len(x) >= 2:
+            def normal(y: np.ndarray, j: int = j) -> tuple[np.ndarray, float] | None:
+                if not z.valid(known, y[None, :])[0] or sigma[j] * known.pre2(y[None, :])[0, j] <= 0:
+                    return None
+                return z.gradient(known, y), known.distance(y)
+
+            far_kinks(g, lambda v: z.values(known, v), x, normal, z.points, rng, n_points=min_points, tol=1e-6)
+        if n_deep() < min_points:
+            z.points += _deeper_points(g, known, z, j, sigma, reach=radius)
+    return len(z.points) - before
+
+
+def _deeper_points(g: ScalarView, known: KnownLayers, z: Layer3Neuron, j: int, sigma: np.ndarray, *,
+                   reach: float, n_starts: int = 6, fractions: tuple[float, ...] = (0.3, 0.6, 0.9),
+                   tol: float = 1e-6) -> list[np.ndarray]:
+    """Exact points of ``B_t`` deep on the active side of ``B_j`` where its points there are all
+    shallow (``B_t`` meets that side in a sliver the Gaussian inputs miss).
+
+    From each of the ``n_starts`` deepest points ``p`` on that side, inside its region of the known
+    layers (where ``û`` and ``v̂_t`` are affine, :func:`_region_affine`) the point of ``B_t`` farthest
+    into that side within ``|x_i − p_i| ≤ reach`` is a linear program (zero queries); the region is
+    convex, so the segment to it lies on ``B_t``: at ``fractions`` of it a kink must sit along
+    ``∇v̂_t`` within ``tol`` (``kink_near``, 7 queries each). Returns the kinks found."""
+    from scipy.optimize import linprog
+
+    k = len(sigma)
+    th = np.nan_to_num(z.theta)
+    pts = np.array(z.points)
+    depth = sigma[j] * known.pre2(pts)[:, j]
+    out = []
+    for i in np.argsort(-depth)[:n_starts]:
+        if depth[i] <= 0:
+            break
+        p = pts[i]
+        pat = known.pattern(p[None, :])[0]
+        rows, rhs, a2, c2 = _region_affine(known, pat)
+        s2 = np.where(pat[len(known.b1):], 1.0, -1.0)
+        coef = th[k:2 * k] + th[:k] * s2
+        res = linprog(-sigma[j] * a2[j], A_ub=rows, b_ub=rhs, A_eq=(coef @ a2)[None, :],
+                      b_eq=[-(coef @ c2 + th[-1])], bounds=[(a - reach, a + reach) for a in p], method="highs")
+        if res.status != 0:
             continue
+        ys = np.array([p + f * (res.x - p) for f in fractions])
+        rooms = np.array([known.distance(y) for y in ys])
+        units = np.array([z.gradient(known, y) for y in ys])
+        units /= np.maximum(np.linalg.norm(units, axis=1, keepdims=True), 1e-300)
+        keep = rooms > 1e-4
+        if not keep.any():
+            continue
+        s_k = kink_near(g, ys[keep], units[keep], np.minimum(rooms[keep], 0.1) / 2)
+        good = np.abs(s_k) <= tol  # NaN (no kink) fails too
+        out += list(ys[keep][good] + s_k[good, None] * units[keep][good])
+    return out
 
-        def normal(y: np.ndarray, j: int = j) -> tuple[np.ndarray, float] | None:
-            if not z.valid(known, y[None, :])[0] or sigma[j] * known.pre2(y[None, :])[0, j] <= 0:
-                return None
-            return z.gradient(known, y), known.distance(y)
 
-        before = len(z.points)
-        far_kinks(g, lambda v: z.values(known, v), x, normal, z.points, rng, n_points=min_points, tol=1e-6)
-        added += len(z.points) - before
-    return added
+def _region_affine(known: KnownLayers, pat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The region of the known layers with pattern ``pat`` (:meth:`KnownLayers.pattern`) as
+    ``rows · x ≤ rhs``, and ``û = a2 x + c2`` inside it."""
+    w1, b1, v, c = known.w1, known.b1, known.v, known.c
+    p1, p2 = pat[:len(b1)], pat[len(b1):]
+    s1, s2 = np.where(p1, 1.0, -1.0), np.where(p2, 1.0, -1.0)
+    a2, c2 = (v * p1) @ w1, (v * p1) @ b1 + c
+    rows = np.vstack([-s1[:, None] * w1, -s2[:, None] * a2])
+    return rows, np.concatenate([s1 * b1, s2 * c2]), a2, c2
 
 
 def layer2_signs(neurons: list[Layer3Neuron], k: int) -> tuple[np.ndarray, int]:
