@@ -13,6 +13,8 @@ reads weights. The stages, one module each:
 - :mod:`cnnmath.relu.layer3` — Algorithm 2 once more for a third hidden layer (on the features of
   the known layers 1 and 2; it also gives the signs of layer 2);
 - :mod:`cnnmath.relu.output` — signs and the output layer by least squares;
+- :mod:`cnnmath.relu.refine` — a complete network refined as a whole by Gauss–Newton steps on the
+  answers the oracle kept (no queries): the last digits of every parameter;
 - :func:`extract` (here) — all of it, with the architecture read off on the way, and an honest
   verdict: :attr:`Extraction.complete` is True only when every neuron found was completed and the
   recovered network explains the outputs at three input scales; otherwise
@@ -60,6 +62,7 @@ from cnnmath.relu.oracle import (
     check_piecewise_linear,
 )
 from cnnmath.relu.output import final_layer, final_layer_affine, resolve_signs
+from cnnmath.relu.refine import refine
 
 __all__ = ["Extraction", "extract"]
 
@@ -72,7 +75,8 @@ class Extraction:
     ----------
     net : ReLUNet or None
         The recovered network (from the complete neurons only when ``complete`` is False; None
-        when not even that could be built).
+        when not even that could be built); when complete, refined as a whole on the answers the
+        oracle kept (:func:`~cnnmath.relu.refine.refine`, no queries).
     first : FirstLayer or None
     neurons : list of Layer2Neuron
         Accepted layer-2 neurons; incomplete ones have ``complete == False`` and a ``status``.
@@ -206,6 +210,8 @@ def extract(
         ex.problems.append(f"stopped early: {err}; the result is partial")
     ex.queries["total"] = oracle.n_queries
     ex.complete = not ex.problems and ex.net is not None
+    if ex.complete:  # the last digits, from the answers already kept (no queries)
+        ex.net = refine(ex.net, *oracle.answered(), rng)
     say("done" if ex.complete else "incomplete: " + "; ".join(ex.problems))
     return ex
 
