@@ -23,6 +23,10 @@ explain the outputs (``_misfit``, a trimmed least squares that needs no sign, an
 ``_answered_misfit``, the oracle's own answers that the recovered network misfits): lines from an
 input they miss to the nearest one they explain cross the missing boundary (``_aimed_points``).
 
+A layer-2 neuron active on nearly every input leaves no layer-3 boundary that the known layers can
+fit; the layer-3 boundaries are then followed on the direct features ``[|û|, ReLU(h), 1]`` and the
+inputs where those fits fail aim the lines at it (``_complete_missing``).
+
 Conventions: recovered layer-1 rows are unit vectors ``ŵ_i`` with bias ``b̂_i`` (the positive
 scale is free); ``h_i(x) = ŵ_i·x + b̂_i`` is then the signed distance to ``B_i``. Float64 throughout.
 """
@@ -363,9 +367,15 @@ def _complete_missing(oracle: Oracle, g: ScalarView, rng: np.random.Generator, f
     the fit wherever it is crossed: for each ``c`` in ``coverage`` the fits are taken most often exact
     first while the inputs where every one taken is exact remain at least a fraction ``c`` of a
     Gaussian pool (zero queries), and the misfit is fitted on such inputs alone (``1000/c`` per scale).
-    Lines from its outliers to the nearest explained inputs cross the missing boundaries
-    (:func:`_aimed_points`, ``8 n_lines`` of them; kinks on a known boundary or on a followed
-    layer-3 boundary dropped), and Algorithm 2 for layer 2 (:func:`~cnnmath.relu.layer2.second_layer`,
+    Each fit is also tested far out on its own (:func:`~cnnmath.relu.layer3.direct_misses`): a
+    predicted point of ``B_t`` with no kink is one where a missing neuron is not in its usual state,
+    which needs only that fit to be exact there. Lines from the outliers and the missed predictions
+    to the nearest explained input (or kept prediction) cross the missing boundaries
+    (:func:`_aimed_points`, ``8 n_lines`` of each; kinks on a known boundary or on a followed
+    layer-3 boundary dropped). A layer-3 boundary no walk had followed can look like a layer-2 one
+    where it is hit, so the kinks are followed with the direct fit first and those on a fit with a
+    ``|û_z|`` part are dropped (:func:`~cnnmath.relu.layer3.layer2_like`; the missing neuron's own
+    boundary fits with none); Algorithm 2 for layer 2 (:func:`~cnnmath.relu.layer2.second_layer`,
     :func:`~cnnmath.relu.layer2.fill_from_slope`) follows the rest. Returns the layer-2 neurons
     (``neurons`` extended)."""
     known = _known_layers(first, neurons)
