@@ -305,7 +305,7 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
             problems = list(ex.problems)
             found, left = _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds,
                                 out_tol, say)
-            if not found and direct:
+            if not found and direct and pass_ < passes - 1:  # layer 3 must run again on what it gives
                 direct = False
                 n_done = sum(z.complete for z in neurons)
                 neurons = _complete_missing(oracle, g, rng, first, neurons, rejected, starts + left, n_lines,
