@@ -4,7 +4,14 @@ is missing from the known layers (active on every region seen), over several see
 import numpy as np
 import pytest
 from cnnmath.relu import Oracle
-from cnnmath.relu.layer3 import DirectNeuron, KnownLayers, direct_features, fit_direct, fit_neuron, trace_neuron
+from cnnmath.relu.layer3 import (
+    DirectNeuron,
+    KnownLayers,
+    direct_features,
+    fit_direct,
+    fit_neuron,
+    trace_neuron,
+)
 from cnnmath.relu.nets import ReLUNet, random_relu_net
 from cnnmath.relu.oracle import ScalarView
 

@@ -40,8 +40,8 @@ from cnnmath.relu.hyperplanes import gradient_jump
 from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["DirectNeuron", "KnownLayers", "Layer3Neuron", "cross_weight", "direct_features", "direct_layer", "direct_misses",
-           "fit_direct", "fit_neuron", "layer2_like", "on_direct", "layer2_signs", "on_boundary3",
+__all__ = ["DirectNeuron", "KnownLayers", "Layer3Neuron", "cross_weight", "direct_features", "direct_layer",
+           "direct_misses", "fit_direct", "fit_neuron", "layer2_like", "on_direct", "layer2_signs", "on_boundary3",
            "densify", "refit_signed", "seek_weight", "test_far3", "third_layer", "trace_neuron"]
 
 
@@ -885,7 +885,9 @@ class DirectNeuron(Layer3Neuron):
     mixed into ``R``). ``side`` has ``n_2 + n_1`` entries: ``s_z`` of a ``B_z`` not crossed by the
     points (its ``|û_z|`` is ``s_z û_z`` there, already in the span of ``ReLU(h)`` and 1, so ``Q_z``
     is NaN), then ``−1`` for a layer-1 neuron never active on the points (``R_i`` NaN), else 0;
-    :meth:`values` is exact where every such sign holds and the missing neuron is active.
+    :meth:`values` is exact where every such sign holds and the missing neuron is active. It serves
+    to find the missing neuron (:func:`direct_layer`, :func:`direct_misses`); with no layer-2 signs
+    in ``θ``, :meth:`~Layer3Neuron.signs` and :meth:`~Layer3Neuron.fill` do not apply to it.
     """
 
     def values(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
