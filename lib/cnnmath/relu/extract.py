@@ -25,6 +25,10 @@ explain the outputs (``_misfit``, a trimmed least squares that needs no sign, an
 ``_answered_misfit``, the oracle's own answers that the recovered network misfits): lines from an
 input they miss to the nearest one they explain cross the missing boundary (``_aimed_points``).
 
+A layer-2 neuron active on nearly every input leaves no layer-3 boundary that the known layers can
+fit; the layer-3 boundaries are then followed on the direct features ``[|û|, ReLU(h), 1]`` and the
+inputs where those fits fail aim the lines at it (``_complete_missing``).
+
 Conventions: recovered layer-1 rows are unit vectors ``ŵ_i`` with bias ``b̂_i`` (the positive
 scale is free); ``h_i(x) = ŵ_i·x + b̂_i`` is then the signed distance to ``B_i``. Float64 throughout.
 """
@@ -40,13 +44,19 @@ import numpy as np
 from cnnmath.relu.layer1 import FirstLayer, deeper_points, first_layer
 from cnnmath.relu.layer2 import fill_from_slope, second_layer
 from cnnmath.relu.layer3 import (
+    DirectNeuron,
     KnownLayers,
     Layer3Neuron,
     cross_weight,
     densify,
+    direct_features,
+    direct_layer,
+    direct_misses,
     fit_neuron,
+    layer2_like,
     layer2_signs,
     on_boundary3,
+    on_direct,
     refit_signed,
     seek_weight,
     third_layer,
@@ -296,10 +306,21 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         starts = unexplained + [z.p1 for z in neurons + rejected if not z.complete or z.status]
         net2 = ex.net
         passes = 1 + min(2, extra_rounds)
+        direct = True  # once: no layer-3 neuron at all may mean a layer-2 neuron never inactive near lines
         for pass_ in range(passes):
             problems = list(ex.problems)
             found, left = _run3(ex, oracle, g, rng, first, neurons, starts, n_lines, radius, extra_rounds,
                                 out_tol, say)
+            if not found and direct and pass_ < passes - 1:  # layer 3 must run again on what it gives
+                direct = False
+                n_done = sum(z.complete for z in neurons)
+                neurons = _complete_missing(oracle, g, rng, first, neurons, rejected, starts + left, n_lines,
+                                            radius)
+                ex.neurons, ex.n_rejected = neurons, len(rejected)
+                if sum(z.complete for z in neurons) > n_done:
+                    say(f"layer 2 from the direct fits: {sum(z.complete for z in neurons)} complete neurons")
+                    ex.problems = problems
+                    continue
             if not found:
                 break
             if not ex.problems or pass_ == passes - 1:
@@ -332,6 +353,76 @@ def _run(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generator
         ex.problems.append(f"layer 3: {len(rejected)} boundaries bend where no layer-2 neuron can"
                            " (off the layer-2 prediction near a crossing, or not where predicted far"
                            " away): a deeper layer, which is not extracted")
+
+
+def _complete_missing(oracle: Oracle, g: ScalarView, rng: np.random.Generator, first: FirstLayer,
+                      neurons: list[Layer2Neuron], rejected: list[Layer2Neuron], starts: list[np.ndarray],
+                      n_lines: int, radius: float, coverage: tuple[float, ...] = (0.5, 0.2)
+                      ) -> list[Layer2Neuron]:
+    """Layer-2 neurons missing from the known layers, found through layer 3 (when :func:`_run3` finds
+    no layer-3 neuron: every boundary it follows depends on a missing ``u_m``).
+
+    A layer-2 neuron active on nearly every input (its boundary far out, so no random line meets
+    it) is linear in the layer-1 activations wherever it is active, ``u_m = V·ReLU(h) + b``: the
+    layer-3 boundaries are followed with fits on ``D = [|û|, ReLU(h), 1]``
+    (:func:`~cnnmath.relu.layer3.direct_layer`). Since ``ReLU(v) = (v + |v|)/2``, the output
+    ``N = Σ_t a_t ReLU(v_t) + d`` then lies in the span of ``[|v̂_t|, D]`` (no sign needed) wherever
+    every missing neuron is in its usual state, and :func:`_misfit` finds the inputs where it does
+    not. A fit with unknown entries is exact only where the signs its points saw hold
+    (:meth:`~cnnmath.relu.layer3.DirectNeuron.valid`), and a boundary left out of the design spoils
+    the fit wherever it is crossed: for each ``c`` in ``coverage`` the fits are taken most often exact
+    first while the inputs where every one taken is exact remain at least a fraction ``c`` of a
+    Gaussian pool (zero queries), and the misfit is fitted on such inputs alone (``1000/c`` per scale).
+    Each fit is also tested far out on its own (:func:`~cnnmath.relu.layer3.direct_misses`): a
+    predicted point of ``B_t`` with no kink is one where a missing neuron is not in its usual state,
+    which needs only that fit to be exact there. Lines from the outliers and the missed predictions
+    to the nearest explained input (or kept prediction) cross the missing boundaries
+    (:func:`_aimed_points`, ``8 n_lines`` of each; kinks on a known boundary or on a followed
+    layer-3 boundary dropped). A layer-3 boundary no walk had followed can look like a layer-2 one
+    where it is hit, so the kinks are followed with the direct fit first and those on a fit with a
+    ``|û_z|`` part are dropped (:func:`~cnnmath.relu.layer3.layer2_like`; the missing neuron's own
+    boundary fits with none); Algorithm 2 for layer 2 (:func:`~cnnmath.relu.layer2.second_layer`,
+    :func:`~cnnmath.relu.layer2.fill_from_slope`) follows the rest. Returns the layer-2 neurons
+    (``neurons`` extended)."""
+    known = _known_layers(first, neurons)
+    w1, b1 = first.weights, first.biases
+    off_known = lambda q: known.distance(q) > 1e-8 * (1 + np.linalg.norm(q))  # noqa: E731
+    fits = direct_layer(g, known, [p for p in starts if off_known(p)], rng, radius=radius)
+    pool = np.concatenate([s * rng.normal(size=(2000, oracle.n_in)) for s in (1.0, radius / 3, radius)])
+    masks = [y.valid(known, pool) for y in fits]
+    order = np.argsort([-m.mean() for m in masks], kind="stable")
+    aimed: list[np.ndarray] = []
+    for c in coverage:
+        kept: list[DirectNeuron] = []
+        exact = np.ones(len(pool), dtype=bool)
+        for i in order:
+            if (exact & masks[i]).mean() >= c:
+                kept.append(fits[i])
+                exact &= masks[i]
+        if not kept:
+            continue
+        design = lambda x, kept=kept: np.column_stack([np.abs(y.values(known, x)) for y in kept]  # noqa: E731
+                                                      + [direct_features(known, x)])
+        x, outlier = _misfit(oracle, design, rng, radius, size=int(1000 / c),
+                             rows=lambda x, kept=kept: np.all([y.valid(known, x) for y in kept], axis=0))
+        aimed += _aimed_points(g, x, outlier, 8 * n_lines,
+                               lambda q: off_known(q) and not any(on_direct(known, y, q) for y in fits))
+    # the fits' own predictions far out: where one has no kink the missing neuron is inactive
+    y, bad = direct_misses(g, known, fits, rng, radius=radius)
+    aimed += _aimed_points(g, y, bad, 8 * n_lines,
+                           lambda q: off_known(q) and not any(on_direct(known, y, q) for y in fits))
+    # a layer-3 boundary that no walk followed may look like a layer-2 one where it was hit: followed
+    # with the direct fit first, the points on a fit with a |û_z| part are left out
+    direct_layer(g, known, aimed, rng, radius=radius, found=fits)
+    third = [y for y in fits if not layer2_like(y, len(known.c))]
+    aimed = [q for q in aimed if not any(on_direct(known, y, q) for y in third)]
+    if not aimed:
+        return neurons
+    neurons, _ = second_layer(g, first, rng, radius=radius, points=aimed, neurons=neurons, rejected=rejected)
+    fill_from_slope(g, first, neurons, rng, radius=radius)
+    done = [z for z in neurons if z.complete]
+    neurons[:] = [z for z in neurons if z.complete or not any(on_boundary(z.p1, c, w1, b1) for c in done)]
+    return neurons
 
 
 def _layer2_problems(neurons: list[Layer2Neuron], res: float, out_tol: float) -> list[str]:
@@ -464,7 +555,8 @@ def _layer2_design(first: FirstLayer, neurons: list[Layer2Neuron]) -> Callable[[
 
 
 def _misfit(oracle: Oracle, design_of: Callable[[np.ndarray], np.ndarray], rng: np.random.Generator,
-            radius: float, *, tol: float = 1e-8) -> tuple[np.ndarray, np.ndarray]:
+            radius: float, *, tol: float = 1e-8, rows: Callable[[np.ndarray], np.ndarray] | None = None,
+            size: int = 1000) -> tuple[np.ndarray, np.ndarray]:
     """Inputs where the recovered neurons cannot explain ``N``, found without any sign.
 
     ``N = Σ_z Q_z |û_z| + F·λ`` (:func:`~cnnmath.relu.output.final_layer`; the columns from
@@ -476,14 +568,19 @@ def _misfit(oracle: Oracle, design_of: Callable[[np.ndarray], np.ndarray], rng: 
     and on all of them, each trimmed (the worst fifth dropped and refitted, up to three times); the
     fit that explains the most inputs to ``tol`` (relative to their scale) is refitted twice on those. Returns the inputs and a mask of the others, the outliers (none
     when no fit explains enough inputs to be determined); a missing neuron changes state between
-    an outlier and an inlier.
+    an outlier and an inlier. With ``rows``, only the inputs where ``rows(x)`` is True are fitted
+    and returned (where the design is known to be exact); ``size`` inputs per scale at least.
     """
     p = design_of(np.zeros((1, oracle.n_in))).shape[1]
-    n = max(1000, 3 * p)
+    n = max(size, 3 * p)
     x, y = _sample(oracle, rng, radius, n)
     design = design_of(x)
     scale = _scale_of(y, n)
     design, target = design / scale[:, None], y / scale[:, None]
+    blocks = np.arange(len(x)) // n
+    if rows is not None:
+        m = rows(x)
+        x, design, target, blocks = x[m], design[m], target[m], blocks[m]
 
     def inliers(rows: np.ndarray) -> np.ndarray:
         for _ in range(4):  # a few outliers spoil a least squares: drop the worst fifth, refit
@@ -494,7 +591,6 @@ def _misfit(oracle: Oracle, design_of: Callable[[np.ndarray], np.ndarray], rng: 
             rows = rows & (r <= np.quantile(r[rows], 0.8))
         return r <= tol
 
-    blocks = np.arange(len(x)) // n
     fits = [inliers(np.ones(len(x), dtype=bool))] + [inliers(blocks == k) for k in range(3)]
     keep = max(fits, key=lambda m: int(m.sum()))
     for _ in range(2):

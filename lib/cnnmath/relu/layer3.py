@@ -40,7 +40,8 @@ from cnnmath.relu.hyperplanes import gradient_jump
 from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.oracle import ScalarView
 
-__all__ = ["KnownLayers", "Layer3Neuron", "cross_weight", "fit_neuron", "layer2_signs", "on_boundary3",
+__all__ = ["DirectNeuron", "KnownLayers", "Layer3Neuron", "cross_weight", "direct_features", "direct_layer",
+           "direct_misses", "fit_direct", "fit_neuron", "layer2_like", "on_direct", "layer2_signs", "on_boundary3",
            "densify", "refit_signed", "seek_weight", "test_far3", "third_layer", "trace_neuron"]
 
 
@@ -293,7 +294,8 @@ def _first_switch(known: KnownLayers, x: np.ndarray, u: np.ndarray, length: floa
 
 
 def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.random.Generator, *,
-                 max_regions: int | None = None, patience: int = 25) -> Layer3Neuron | None:
+                 max_regions: int | None = None, patience: int = 25, direct: bool = False
+                 ) -> Layer3Neuron | None:
     """Follow ``B_t`` from its point ``p`` across regions of the known layers (module docstring).
 
     At ``p`` the local plane is sampled (``n_in + 3`` exact points); each step heads (inside the
@@ -304,8 +306,10 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
     point of ``B_t ∩ B_z`` for an uncrossed ``B_z`` (``_seek_crossing``). Stops once
     :func:`fit_neuron` determines ``θ`` and either every known boundary was seen on both sides or
     ``patience`` steps added none, or after ``max_regions`` (default
-    ``12 n_2 + 20``) steps. None when ``p`` does not start a boundary.
+    ``12 n_2 + 20``) steps. None when ``p`` does not start a boundary. With ``direct`` the fit is
+    :func:`fit_direct` (a :class:`DirectNeuron`, no jumps: a layer-2 neuron is missing).
     """
+    fit = fit_direct if direct else fit_neuron
     n_in, k = len(p), len(known.c)
     max_regions = max_regions or 12 * k + 20
     room = known.distance(p)
@@ -324,13 +328,13 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
     normal, _, res = _plane([p] + pts)
     if res > 1e-9 * (1 + np.linalg.norm(p)):
         return None
-    z = Layer3Neuron(points=[p] + pts)
+    z = (DirectNeuron if direct else Layer3Neuron)(points=[p] + pts)
     visited = {known.pattern(p[None, :])[0].tobytes()}
     misses = stale = 0
     n_crossed = 0
     why = ""
     for _ in range(max_regions):
-        theta, side, why = fit_neuron(known, z.points)
+        theta, side, why = fit(known, z.points)
         pat = known.pattern(np.array(z.points))
         seen = np.any(pat, axis=0) & np.any(~pat, axis=0)  # boundaries with points on both sides
         crossed = int(seen.sum())
@@ -341,7 +345,7 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
             return z
         todo = np.flatnonzero(~seen)
         todo2 = np.flatnonzero(side != 0)
-        if theta is not None and len(todo2) and stale and stale % 4 == 0:  # jump to B_t ∩ B_z
+        if not direct and theta is not None and len(todo2) and stale and stale % 4 == 0:  # jump to B_t ∩ B_z
             z.theta, z.side = theta, side
             jump = _seek_crossing(known, z, int(rng.choice(todo2)), rng)
             if jump is not None:
@@ -984,3 +988,189 @@ def third_layer(g: ScalarView, known: KnownLayers, points: list[np.ndarray], rng
         if not on_boundary3(known, z, p):
             unexplained.append(p)
     return neurons, unexplained
+
+
+def direct_features(known: KnownLayers, x: np.ndarray) -> np.ndarray:
+    """``D(x) = [|û(x)|, ReLU(h(x)), 1]``: ``(m, n_2 + n_1 + 1)`` (:class:`DirectNeuron`)."""
+    return np.column_stack([np.abs(known.pre2(x)), np.maximum(x @ known.w1.T + known.b1, 0.0),
+                            np.ones(len(x))])
+
+
+@dataclass(eq=False)
+class DirectNeuron(Layer3Neuron):
+    """A third-layer neuron fitted on the direct features ``D = [|û|, ReLU(h), 1]``
+    (:func:`direct_features`, :func:`fit_direct`): ``v̂_t = D·θ``, ``θ = (Q, R, c)``.
+
+    A layer-2 neuron missing from the known layers that is active on every region ``B_t`` was
+    followed through is there linear in the layer-1 activations, ``u_m = V·ReLU(h) + b``, so
+
+        v_t = Σ_z (P_z û_z + Q_z |û_z|) + W_tm u_m + c_t = Σ_z Q_z |û_z| + R·ReLU(h) + c,
+
+    ``R = Σ_z P_z v_z + W_tm V`` (``û_z = v_z·ReLU(h) + c_z``): ``θ`` is still the null vector of
+    ``D`` over exact points of ``B_t``, with no layer-2 sign and no ``|P_z| = |Q_z|`` check (``P`` is
+    mixed into ``R``). ``side`` has ``n_2 + n_1`` entries: ``s_z`` of a ``B_z`` not crossed by the
+    points (its ``|û_z|`` is ``s_z û_z`` there, already in the span of ``ReLU(h)`` and 1, so ``Q_z``
+    is NaN), then ``−1`` for a layer-1 neuron never active on the points (``R_i`` NaN), else 0;
+    :meth:`values` is exact where every such sign holds and the missing neuron is active. It serves
+    to find the missing neuron (:func:`direct_layer`, :func:`direct_misses`); with no layer-2 signs
+    in ``θ``, :meth:`~Layer3Neuron.signs` and :meth:`~Layer3Neuron.fill` do not apply to it.
+    """
+
+    def values(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """``v̂_t(x) = D(x)·θ`` (unknown entries read as 0; exact where :meth:`valid`)."""
+        return direct_features(known, x) @ np.nan_to_num(self.theta)
+
+    def valid(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """Where every uncrossed ``û_z`` and every never-active ``h_i`` keeps its ``side``: ``(m,)``."""
+        s = np.sign(np.column_stack([known.pre2(x), x @ known.w1.T + known.b1]))
+        return np.all((self.side == 0) | (s == self.side), axis=1)
+
+    def gradient(self, known: KnownLayers, x: np.ndarray) -> np.ndarray:
+        """``∇v̂_t(x) = Σ_z Q_z sign(û_z(x)) ∇û_z(x) + Σ_i R_i [h_i(x) > 0] w1_i`` at one point."""
+        k = len(known.c)
+        th = np.nan_to_num(self.theta)
+        s = np.where(known.pre2(x[None, :])[0] >= 0, 1.0, -1.0)
+        active = known.w1 @ x + known.b1 > 0
+        return (th[:k] * s) @ known.grad2(x) + (th[k:-1] * active) @ known.w1
+
+
+def fit_direct(known: KnownLayers, points: list[np.ndarray]) -> tuple[np.ndarray | None, np.ndarray, str]:
+    """``θ = (Q, R, c)`` with ``D(p)·θ = 0`` on every exact point ``p`` of ``B_t`` (:class:`DirectNeuron`).
+
+    The columns ``|û_z|`` of the ``B_z`` the points cross (``û_z`` of both signs) and ``ReLU(h_i)`` of
+    the layer-1 neurons active on some point, and 1; ``θ`` is the null vector of the column-scaled
+    design by SVD when it is unique (``σ_{-1} ≤ 10⁻⁶ σ_{-2}``), unit norm. Returns ``(θ, side, "")`` or
+    ``(None, side, why)`` (``side`` as in :class:`DirectNeuron`)."""
+    pts = np.array(points)
+    u = known.pre2(pts)
+    h = pts @ known.w1.T + known.b1
+    k, n1 = u.shape[1], h.shape[1]
+    crossed = np.any(u > 0, axis=0) & np.any(u < 0, axis=0)
+    live = np.any(h > 0, axis=0)
+    side = np.concatenate([np.where(crossed, 0.0, np.sign(u[0])), np.where(live, 0.0, -1.0)])
+    design = np.column_stack([np.abs(u[:, crossed]), np.maximum(h[:, live], 0.0), np.ones(len(pts))])
+    if len(pts) < design.shape[1] + 2:
+        return None, side, "too few points"
+    scale = np.linalg.norm(design, axis=0) + 1e-300
+    _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
+    if not sv[-1] <= 1e-6 * sv[-2]:
+        return None, side, "the points do not determine a neuron on the direct features"
+    fit = vt[-1] / scale
+    theta = np.full(k + n1 + 1, np.nan)
+    n_c = int(crossed.sum())
+    theta[:k][crossed] = fit[:n_c]
+    theta[k:k + n1][live] = fit[n_c:-1]
+    theta[-1] = fit[-1]
+    return theta / np.linalg.norm(fit), side, ""
+
+
+def layer2_like(z: DirectNeuron, k: int, rtol: float = 1e-6) -> bool:
+    """Whether a direct fit has no ``|û_z|`` part (``Q_z = 0`` on every crossed ``B_z``, to ``rtol``
+    relative): the form of a layer-2 boundary, ``V·ReLU(h) + b = 0``, such as the missing neuron's own."""
+    q = z.theta[:k][np.isfinite(z.theta[:k])]
+    return bool(np.all(np.abs(q) <= rtol * np.max(np.abs(z.theta[np.isfinite(z.theta)]))))
+
+
+def on_direct(known: KnownLayers, z: DirectNeuron, p: np.ndarray) -> bool:
+    """Whether ``p`` lies on the boundary of the direct fit ``z`` (zero queries)."""
+    if not z.valid(known, p[None, :])[0]:
+        return False
+    grad = z.gradient(known, p)
+    return abs(z.values(known, p[None, :])[0]) <= 1e-6 * np.linalg.norm(grad) * (1 + np.linalg.norm(p))
+
+
+def direct_layer(g: ScalarView, known: KnownLayers, points: list[np.ndarray], rng: np.random.Generator,
+                 *, radius: float, max_starts: int | None = None, max_barren: int = 12,
+                 found: list[DirectNeuron] | None = None) -> list[DirectNeuron]:
+    """Layer-3 boundaries followed with the direct fit, for when a layer-2 neuron is missing.
+
+    Each point off every known boundary and on no boundary found so far starts a walk
+    (:func:`trace_neuron` with ``direct=True``: :func:`fit_direct` on ``D = [|û|, ReLU(h), 1]``); a
+    determined fit must pass :func:`test_far3` (predicted far points carry a kink) and is refitted
+    with its far points. At most ``max_starts`` (default ``4 n_2 + 10``) walks, none after
+    ``max_barren`` in a row gave no boundary. A fit on the boundary of an earlier one (each exact on
+    the other's points where it is valid) is merged into it. Returns the accepted fits (``found``
+    extended in place)."""
+    found = [] if found is None else found
+    n = known.w1.shape[1]
+    starts = max_starts or 4 * len(known.c) + 10
+    barren = 0
+    for p in points:
+        if starts <= 0 or barren >= max_barren:
+            break
+        if known.distance(p) <= 1e-8 * (1 + np.linalg.norm(p)) or any(on_direct(known, y, p) for y in found):
+            continue
+        starts -= 1
+        barren += 1
+        z = trace_neuron(g, known, p, rng, direct=True)
+        if z is None or not z.determined:
+            continue
+        if not test_far3(g, known, z, rng, radius=radius, n_points=len(z.theta) // 2 + n):
+            continue
+        theta, side, _ = fit_direct(known, z.points)
+        if theta is None:
+            continue
+        z.theta, z.side = theta, side
+        barren = 0
+        if not any(_merge_direct(known, y, z) for y in found):
+            found.append(z)
+    return found
+
+
+def direct_misses(g: ScalarView, known: KnownLayers, fits: list[DirectNeuron], rng: np.random.Generator, *,
+                  radius: float, n_points: int = 200, tol: float = 1e-6) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted points of each direct fit's boundary, and which carry no kink there.
+
+    Per fit, ``n_points`` Gaussian pairs (scales ``radius/3``, ``radius``; where the fit is exact,
+    :meth:`DirectNeuron.valid`) with opposite ``v̂_t`` are bisected to predicted points of ``B_t``
+    (no queries), and a kink is sought along ``∇v̂_t`` in a window of half the distance to the
+    nearest known boundary (at most 0.05; ``kink_near``, a few queries each). Where the missing
+    neuron is inactive, ``v_t = v̂_t − W_tm u_m`` is not 0 at the prediction: no kink within ``tol``.
+    Returns the predicted points ``(m, n_in)`` and the mask of those without their kink."""
+    n = known.w1.shape[1]
+    out, bad = [], []
+    for z in fits:
+        x = np.concatenate([s * rng.normal(size=(4 * n_points, n)) for s in (radius / 3, radius)])
+        x = x[z.valid(known, x)]
+        val = z.values(known, x)
+        neg, pos = x[val < 0], x[val > 0]
+        if not len(neg) or not len(pos):
+            continue
+        a, b = neg[rng.integers(len(neg), size=n_points)], pos[rng.integers(len(pos), size=n_points)]
+        for _ in range(100):
+            mid = (a + b) / 2
+            below = z.values(known, mid) < 0
+            a, b = np.where(below[:, None], mid, a), np.where(below[:, None], b, mid)
+        y = (a + b) / 2
+        room = np.array([known.distance(q) for q in y])
+        y, room = y[(room > 1e-4) & z.valid(known, y)], room[(room > 1e-4) & z.valid(known, y)]
+        if not len(y):
+            continue
+        units = np.array([z.gradient(known, q) for q in y])
+        units /= np.linalg.norm(units, axis=1, keepdims=True)
+        s = kink_near(g, y, units, np.minimum(room, 0.1) / 2)
+        out.append(y)
+        bad.append(~(np.abs(s) <= tol))
+    if not out:
+        return np.zeros((0, n)), np.zeros(0, dtype=bool)
+    return np.concatenate(out), np.concatenate(bad)
+
+
+def _merge_direct(known: KnownLayers, y: DirectNeuron, z: DirectNeuron) -> bool:
+    """Whether ``z`` is the boundary of ``y`` followed through other regions: the points of each that
+    the other's fit is exact at (:meth:`DirectNeuron.valid`, at least 3 of them) all lie on it. The
+    union is then refitted into ``y`` (:func:`fit_direct`; kept as it was when that is not unique)."""
+    shared = 0
+    for a, b in ((y, z), (z, y)):
+        pts = np.array(b.points)
+        ok = a.valid(known, pts)
+        if not all(on_direct(known, a, p) for p in pts[ok]):
+            return False
+        shared += int(ok.sum())
+    if shared < 3:
+        return False
+    theta, side, _ = fit_direct(known, y.points + z.points)
+    if theta is not None:
+        y.points += z.points
+        y.theta, y.side = theta, side
+    return True
