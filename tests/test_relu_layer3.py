@@ -149,6 +149,30 @@ def test_final_layer_returns_the_linear_part_of_a_never_inactive_neuron(seed):
     assert np.linalg.norm(s) > 1e-3  # the never-inactive neuron is there
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_final_layer_signs_ignore_a_feature_that_is_zero_on_every_input(seed):
+    """A feature of the layer before that is 0 on every input of the fit (a neuron never active
+    there) leaves its coefficient undetermined: the signs must come from the other rows alone.
+    One-hidden-layer net on features ``[x, ReLU(−x_0 − 100), 1]``, the dead column entering every
+    ``û_z`` with weight 1: the signs are the true ones and the fit is exact."""
+    from cnnmath.relu.output import final_layer
+
+    rng = np.random.default_rng(seed)
+    n_in, k = 6, 5
+    net = random_relu_net((n_in, k, 1), rng)
+    w, b = net.weights[0], net.biases[0]
+    kappa = rng.uniform(0.5, 2.0, k) * rng.choice([-1.0, 1.0], k)
+    dead = lambda x: np.maximum(-x[:, 0] - 100.0, 0.0)  # noqa: E731  0 on every input of the fit
+    coords = np.column_stack([kappa[:, None] * w, kappa, kappa * b])
+    features = lambda x: np.column_stack([x, dead(x), np.ones(len(x))])  # noqa: E731
+    hidden = lambda x: features(x) @ coords.T  # noqa: E731
+    foot = -(b / np.sum(w ** 2, axis=1))[:, None] * w
+    straddle = np.vstack([foot + 0.1 * w, foot - 0.1 * w])
+    signs, a, d, res = final_layer(Oracle(net, n_in), hidden, features, coords, straddle, rng, scale=3.0)
+    assert res <= 1e-12, (seed, res)
+    assert np.all(signs == np.sign(kappa)), seed
+
+
 @pytest.mark.parametrize("seed", [0, 1, 4])
 def test_a_never_inactive_layer3_neuron_is_placed_up_to_functional_equivalence(seed):
     """A 3-hidden-layer network whose layer-3 neuron is active on every input: its boundary is

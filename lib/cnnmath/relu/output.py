@@ -69,7 +69,9 @@ def final_layer(
     is the part of ``λ``'s constant not explained by ``P``. Queries: ``4K + 50`` Gaussian points
     (times ``scale``) plus the ``straddle`` points.
 
-    With ``linear``, the part of ``λ`` that ``P`` does not explain, ``S = λ_{:-1} − coords_{:,:-1}ᵀ P``,
+    Rows of a feature that is 0 on every input of the fit are left out of ``coordsᵀ P = λ`` (its
+    ``λ`` is not determined). With ``linear``, the part of ``λ`` that ``P`` does not explain,
+    ``S = λ_{:-1} − coords_{:,:-1}ᵀ P`` (0 on those rows),
     is returned too: ``N = Σ_z 2Q_z ReLU(sign(κ_z) û_z) + F_{:-1}·S + d``. ``S ≠ 0`` is a hidden
     neuron of this layer active on every input of the fit (``ReLU(u) = u`` there: a term linear
     in ``F``), which the ``|û_z|`` columns cannot show. The signs are then not determined
@@ -94,22 +96,27 @@ def final_layer(
     k = coords.shape[0]
     x = np.concatenate([scale * rng.normal(size=(4 * k + coords.shape[1] + 50, oracle.n_in)), straddle])
     y = oracle(x)
-    design = np.column_stack([np.abs(hidden(x)), features(x)])
+    feats = features(x)
+    design = np.column_stack([np.abs(hidden(x)), feats])
     coef = np.linalg.lstsq(design, y, rcond=None)[0]
     q, lam = coef[:k], coef[k:]
+    # a feature that is 0 on every input of the fit (a neuron of the layer before never active
+    # there) leaves its λ undetermined (the least squares sets it to 0): its row says nothing of P
+    live = np.any(feats[:, :-1] != 0, axis=0)
     lin = coords[:, :-1].T  # the constant row also holds d
-    if linear or np.linalg.matrix_rank(lin) == k:
-        p = np.linalg.lstsq(lin, lam[:-1], rcond=None)[0]
+    if linear or np.linalg.matrix_rank(lin[live]) == k:
+        p = np.linalg.lstsq(lin[live], lam[:-1][live], rcond=None)[0]
         signs = np.where(np.sum(p * q, axis=1) >= 0, 1.0, -1.0)
         if linear:
             p = signs[:, None] * q
     else:
-        signs = integer_signs(np.vstack([lin * q[:, o] for o in range(q.shape[1])]), lam[:-1].T.ravel())
+        signs = integer_signs(np.vstack([lin[live] * q[:, o] for o in range(q.shape[1])]),
+                              lam[:-1][live].T.ravel())
         p = signs[:, None] * q
     d = lam[-1] - coords[:, -1] @ p
     resid = np.max(np.abs(design @ coef - y)) / (np.max(np.abs(y)) + 1e-300)
     if linear:
-        return signs, 2 * q.T, d, float(resid), lam[:-1] - lin @ p
+        return signs, 2 * q.T, d, float(resid), np.where(live[:, None], lam[:-1] - lin @ p, 0.0)
     return signs, 2 * q.T, d, float(resid)
 
 
