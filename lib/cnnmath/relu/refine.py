@@ -82,10 +82,10 @@ def gauss_newton(net: ReLUNet, x: np.ndarray, y: np.ndarray, *, margin: float = 
 def refine(net: ReLUNet, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, *, n_rows: int = 20_000,
            max_entries: float = 4e7, steps: int = 3) -> ReLUNet:
     """``net`` refined by Gauss–Newton steps (:func:`gauss_newton`) on a uniform sample of the
-    answers ``(x, y)`` (up to ``n_rows`` and at most half of them), each kept when it lowers
-    ``max |N̂(x) − y|`` over all of them (so over at least as many answers it was not fitted on),
-    stopping when a step gains less than a factor 2. Unchanged when the Jacobian would hold
-    more than ``max_entries`` numbers (a wide network: the step is then not worth its memory).
+    answers ``(x, y)`` (up to ``n_rows``, at most half of them, and no more than keep the Jacobian
+    within ``max_entries`` numbers), each kept when it lowers ``max |N̂(x) − y|`` over all of them
+    (so over at least as many answers it was not fitted on), stopping when a step gains less than
+    a factor 2. Unchanged when that leaves fewer than four rows per parameter (a wide network).
 
     >>> from cnnmath.relu.nets import random_relu_net
     >>> net = random_relu_net((3, 5, 4, 1), np.random.default_rng(0))
@@ -96,8 +96,8 @@ def refine(net: ReLUNet, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
     True
     """
     n_params = len(_flat(net))
-    rows = min(len(x) // 2, n_rows)
-    if rows * y.shape[1] * n_params > max_entries:
+    rows = int(min(len(x) // 2, n_rows, max_entries // (y.shape[1] * n_params)))
+    if rows * y.shape[1] < 4 * n_params:
         return net
     best = float(np.max(np.abs(net(x) - y), initial=0.0))
     for _ in range(steps):
