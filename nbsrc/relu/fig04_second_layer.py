@@ -35,6 +35,9 @@ lr = 1e-2
 n_test = 10000
 
 # %%
+import json
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -238,18 +241,21 @@ claim(
     condition="flagged incomplete",
     note="10-10-10-10-10-2: a fourth hidden layer is reported, not extracted",
 )
+# the rate over seeds is the sweep's record (`benchmarks/relu_sweep.py --cls three`), read here
+root = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "benchmarks" / "results").is_dir())
+sweep = json.loads((root / "benchmarks" / "results" / "relu_sweep_three.json").read_text())
+n_exact3 = sum(bool(row[sweep["columns"].index("exact")]) for row in sweep["rows"])
 claim(
     "relu.fig04.three_layers",
     kind="check",
-    ours="rate over seeds: benchmarks/relu_sweep.py, class three",
+    ours=f"{n_exact3}/{len(sweep['rows'])} seeds",
     paper=None,
-    holds=False,
-    condition="three hidden layers complete and exact on ≥ 80 % of seeds",
-    note="measured over seeds by the sweep (the performance page), not in one run",
+    holds=len(sweep["rows"]) >= 30 and n_exact3 >= 0.8 * len(sweep["rows"]),
+    condition="three hidden layers complete and exact on ≥ 80 % of ≥ 30 seeds",
+    note="record relu_sweep_three: architecture equal and fidelity ≤ 1e-9, white-box check after each run",
     gap=(
-        "layer 3 is extracted on some seeds only: a layer-3 neuron that rarely switches,"
-        " or whose boundary never meets where a layer-2 neuron it reads is active,"
-        " stays incomplete (flagged)"
+        "layer 3 is extracted on some seeds only: a neuron that rarely switches, or a layer-3"
+        " boundary that never meets where a layer-2 neuron it reads is active, stays incomplete (flagged)"
     ),
 )
 
@@ -265,9 +271,11 @@ claim(
 # sweep on the performance page names such a case). A third hidden layer is extracted by the
 # same algorithm run on the features of the known layers 1 and 2: on exact boundary points a
 # layer-3 neuron is a linear combination of $|\hat u_z|$, $\hat u_z$ and 1, whose coefficients
-# also give the signs of layer 2. It completes on some networks and is flagged on others; on
-# the sweep's networks of widths 10–20 most layer-3 neurons complete but whole runs do not yet
-# (performance page). A fourth hidden layer is reported, not extracted. The paper reports the
+# also give the signs of layer 2. On the sweep's networks of widths 10–20 whole runs complete
+# and exact on most seeds, short of the 80 % aimed at (the claim above reads the record), and
+# the rest are flagged. A complete network is finally refined as a whole on the answers the
+# oracle kept (Gauss–Newton, no new queries), which takes its parameters to the precision of
+# the answers wherever those answers determine them (the records' bits). A fourth hidden layer is reported, not extracted. The paper reports the
 # same kind of partial recovery for the second layer (its numbers could not be read here; none
 # are quoted). Differences: one seed
 # per width, small widths, our own formula for reading weights off a bend and for the signs

@@ -831,7 +831,7 @@ def densify(g: ScalarView, known: KnownLayers, z: Layer3Neuron, sigma: np.ndarra
     points of ``B_t`` bisected between Gaussian inputs of that side (scales ``radius/3``,
     ``radius``; no queries), each checked for a kink along ``∇v̂_t``
     (:func:`~cnnmath.relu.crossings.far_kinks`, 7 queries each); where ``B_t`` meets that side in
-    a sliver those inputs miss, points followed deeper into it from its own (:func:`_deeper_points`).
+    a sliver those inputs miss, points followed deeper into it from its own (``_deeper_points``).
     The hits are added to ``z.points``. Returns the number of points added."""
     k = len(sigma)
     n = known.w1.shape[1]
@@ -1002,7 +1002,7 @@ class DirectNeuron(Layer3Neuron):
     (:func:`direct_features`, :func:`fit_direct`): ``v̂_t = D·θ``, ``θ = (Q, R, c)``.
 
     A layer-2 neuron missing from the known layers that is active on every region ``B_t`` was
-    followed through is there linear in the layer-1 activations, ``u_m = V·ReLU(h) + b``, so
+    followed through is there linear in the layer-1 activations, ``u_m = V·ReLU(h) + b``, so::
 
         v_t = Σ_z (P_z û_z + Q_z |û_z|) + W_tm u_m + c_t = Σ_z Q_z |û_z| + R·ReLU(h) + c,
 
