@@ -161,3 +161,13 @@ def test_trace_neuron_direct_follows_a_layer3_boundary_through_a_missing_neuron(
     vhat = z.values(known, x)
     lam = (vhat @ v) / (v @ v)
     assert np.max(np.abs(vhat / lam - v)) <= 1e-9 * np.max(np.abs(v))
+
+
+def test_fit_direct_with_no_feature_but_the_constant_says_so():
+    """Points where no layer-1 neuron is active and no layer-2 boundary is crossed leave only the
+    constant column: no fit, with its reason (not an index error)."""
+    from cnnmath.relu.layer3 import KnownLayers, fit_direct
+
+    known = KnownLayers(np.eye(2), np.full(2, -100.0), np.ones((1, 2)), np.array([1.0]))
+    theta, _, why = fit_direct(known, [np.array([0.1 * i, 0.2]) for i in range(6)])
+    assert theta is None and "constant" in why

@@ -1049,6 +1049,8 @@ def fit_direct(known: KnownLayers, points: list[np.ndarray]) -> tuple[np.ndarray
     live = np.any(h > 0, axis=0)
     side = np.concatenate([np.where(crossed, 0.0, np.sign(u[0])), np.where(live, 0.0, -1.0)])
     design = np.column_stack([np.abs(u[:, crossed]), np.maximum(h[:, live], 0.0), np.ones(len(pts))])
+    if design.shape[1] < 2:
+        return None, side, "no feature but the constant varies on the points"
     if len(pts) < design.shape[1] + 2:
         return None, side, "too few points"
     scale = np.linalg.norm(design, axis=0) + 1e-300
