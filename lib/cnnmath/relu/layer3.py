@@ -522,27 +522,23 @@ def _deep_crossing(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray
     ``n_dirs`` random directions."""
     from scipy.optimize import linprog
 
-    w1, b1, v, c = known.w1, known.b1, known.v, known.c
-    k, n = len(c), len(xc)
+    n1, k, n = len(known.b1), len(known.c), len(xc)
     th = np.nan_to_num(z.theta)
     dirs = rng.normal(size=(n_dirs, n))
     pats = {tuple(p) for p in known.pattern(xc + 1e-7 * dirs / np.linalg.norm(dirs, axis=1)[:, None])}
     best: tuple[np.ndarray, float] | None = None
+    keep = np.arange(n1 + k) != n1 + j  # every boundary but B_j
     for pat in pats:
-        p1, p2 = np.array(pat[:len(b1)]), np.array(pat[len(b1):])
-        s2 = np.where(p2, 1.0, -1.0)
+        s2 = np.where(np.array(pat[n1:]), 1.0, -1.0)
         if np.any((side != 0) & (s2 != side) & (np.arange(k) != j)):
             continue  # the model of v_t is not exact in this region
-        s1 = np.where(p1, 1.0, -1.0)
-        a2, c2 = (v * p1) @ w1, (v * p1) @ b1 + c
+        rows, rhs, a2, c2 = _region_affine(known, np.array(pat))
         coef = th[k:2 * k] + th[:k] * s2
         coef[j] = 0.0
-        others = np.arange(k) != j
-        rows = np.vstack([np.column_stack([-s1[:, None] * w1, np.ones(len(b1))]),
-                          np.column_stack([-s2[others, None] * a2[others], np.linalg.norm(a2[others], axis=1)])])
-        rhs = np.concatenate([s1 * b1, s2[others] * c2[others]])
+        room = np.concatenate([np.ones(n1), np.linalg.norm(a2, axis=1)])  # unit rows of layer 1
+        rows = np.column_stack([rows, room])[keep]
         eq = np.vstack([np.append(a2[j], 0.0), np.append(coef @ a2, 0.0)])
-        res = linprog(np.append(np.zeros(n), -1.0), A_ub=rows, b_ub=rhs, A_eq=eq,
+        res = linprog(np.append(np.zeros(n), -1.0), A_ub=rows, b_ub=rhs[keep], A_eq=eq,
                       b_eq=[-c2[j], -(coef @ c2 + th[-1])],
                       bounds=[(a - reach, a + reach) for a in xc] + [(0.0, enough)],
                       method="highs")
@@ -566,23 +562,19 @@ def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.
 
     from scipy.optimize import linprog
 
-    w1, b1, v, c = known.w1, known.b1, known.v, known.c
-    k, n1 = len(c), len(b1)
+    w1, b1 = known.w1, known.b1
+    k, n1 = len(known.c), len(b1)
     th = np.nan_to_num(z.theta)
     flippable = np.concatenate([np.ones(n1, dtype=bool), side == 0])
     flippable[n1 + j] = False
     keep = np.ones(n1 + k, dtype=bool)
     keep[n1 + j] = False
 
-    def solve(p1: np.ndarray, p2: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
-        a2 = (v * p1) @ w1
-        c2 = (v * p1) @ b1 + c
-        s1, s2 = np.where(p1, 1.0, -1.0), np.where(p2, 1.0, -1.0)
-        coef = th[k:2 * k] + th[:k] * s2
+    def solve(pat: np.ndarray) -> tuple[float, np.ndarray, np.ndarray] | None:
+        rows, rhs, a2, c2 = _region_affine(known, pat)  # rows·x ≤ rhs: the pattern holds
+        coef = th[k:2 * k] + th[:k] * np.where(pat[n1:], 1.0, -1.0)
         coef[j] = 0.0  # û_j = 0 on B_j
         g, g0 = sign * coef @ a2, sign * (coef @ c2 + th[-1])
-        rows = np.vstack([-s1[:, None] * w1, -s2[:, None] * a2])  # rows·x ≤ rhs: the pattern holds
-        rhs = np.concatenate([s1 * b1, s2 * c2])
         res = linprog(-g, A_ub=rows[keep], b_ub=rhs[keep], A_eq=a2[j][None, :], b_eq=[-c2[j]],
                       bounds=[(-box, box)] * len(x), method="highs")
         if res.status != 0:
@@ -598,7 +590,7 @@ def _climb(known: KnownLayers, z: Layer3Neuron, j: int, side: np.ndarray, x: np.
         if not heap:
             break
         _, _, pat, parent = heapq.heappop(heap)
-        out = solve(pat[:n1], pat[n1:])
+        out = solve(pat)
         if out is None:
             continue
         val, xo, slack = out
