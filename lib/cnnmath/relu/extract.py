@@ -56,7 +56,6 @@ from cnnmath.relu.layer3 import (
     layer2_like,
     layer2_signs,
     on_boundary3,
-    on_direct,
     refit_signed,
     seek_weight,
     third_layer,
@@ -406,16 +405,16 @@ def _complete_missing(oracle: Oracle, g: ScalarView, rng: np.random.Generator, f
         x, outlier = _misfit(oracle, design, rng, radius, size=int(1000 / c),
                              rows=lambda x, kept=kept: np.all([y.valid(known, x) for y in kept], axis=0))
         aimed += _aimed_points(g, x, outlier, 8 * n_lines,
-                               lambda q: off_known(q) and not any(on_direct(known, y, q) for y in fits))
+                               lambda q: off_known(q) and not any(on_boundary3(known, y, q) for y in fits))
     # the fits' own predictions far out: where one has no kink the missing neuron is inactive
     y, bad = direct_misses(g, known, fits, rng, radius=radius)
     aimed += _aimed_points(g, y, bad, 8 * n_lines,
-                           lambda q: off_known(q) and not any(on_direct(known, y, q) for y in fits))
+                           lambda q: off_known(q) and not any(on_boundary3(known, y, q) for y in fits))
     # a layer-3 boundary that no walk followed may look like a layer-2 one where it was hit: followed
     # with the direct fit first, the points on a fit with a |û_z| part are left out
     direct_layer(g, known, aimed, rng, radius=radius, found=fits)
     third = [y for y in fits if not layer2_like(y, len(known.c))]
-    aimed = [q for q in aimed if not any(on_direct(known, y, q) for y in third)]
+    aimed = [q for q in aimed if not any(on_boundary3(known, y, q) for y in third)]
     if not aimed:
         return neurons
     neurons, _ = second_layer(g, first, rng, radius=radius, points=aimed, neurons=neurons, rejected=rejected)

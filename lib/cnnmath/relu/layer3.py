@@ -41,7 +41,7 @@ from cnnmath.relu.linesearch import kink_near, points_on_line
 from cnnmath.relu.oracle import ScalarView
 
 __all__ = ["DirectNeuron", "KnownLayers", "Layer3Neuron", "cross_weight", "direct_features", "direct_layer",
-           "direct_misses", "fit_direct", "fit_neuron", "layer2_like", "on_direct", "layer2_signs", "on_boundary3",
+           "direct_misses", "fit_direct", "fit_neuron", "layer2_like", "layer2_signs", "on_boundary3",
            "densify", "refit_signed", "seek_weight", "test_far3", "third_layer", "trace_neuron"]
 
 
@@ -912,7 +912,8 @@ def layer2_signs(neurons: list[Layer3Neuron], k: int) -> tuple[np.ndarray, int]:
 
 
 def on_boundary3(known: KnownLayers, z: Layer3Neuron, p: np.ndarray) -> bool:
-    """Whether ``p`` lies on ``B_t`` (zero queries)."""
+    """Whether ``p`` lies on ``B_t`` (zero queries); ``z`` a :class:`Layer3Neuron` or a direct fit
+    (:class:`DirectNeuron`, whose ``values``, ``valid`` and ``gradient`` are those of ``D·θ``)."""
     if not z.valid(known, p[None, :])[0]:
         return False
     grad = z.gradient(known, p)
@@ -1065,14 +1066,6 @@ def layer2_like(z: DirectNeuron, k: int, rtol: float = 1e-6) -> bool:
     return bool(np.all(np.abs(q) <= rtol * np.max(np.abs(z.theta[np.isfinite(z.theta)]))))
 
 
-def on_direct(known: KnownLayers, z: DirectNeuron, p: np.ndarray) -> bool:
-    """Whether ``p`` lies on the boundary of the direct fit ``z`` (zero queries)."""
-    if not z.valid(known, p[None, :])[0]:
-        return False
-    grad = z.gradient(known, p)
-    return abs(z.values(known, p[None, :])[0]) <= 1e-6 * np.linalg.norm(grad) * (1 + np.linalg.norm(p))
-
-
 def direct_layer(g: ScalarView, known: KnownLayers, points: list[np.ndarray], rng: np.random.Generator,
                  *, radius: float, max_starts: int | None = None, max_barren: int = 12,
                  found: list[DirectNeuron] | None = None) -> list[DirectNeuron]:
@@ -1092,7 +1085,7 @@ def direct_layer(g: ScalarView, known: KnownLayers, points: list[np.ndarray], rn
     for p in points:
         if starts <= 0 or barren >= max_barren:
             break
-        if known.distance(p) <= 1e-8 * (1 + np.linalg.norm(p)) or any(on_direct(known, y, p) for y in found):
+        if known.distance(p) <= 1e-8 * (1 + np.linalg.norm(p)) or any(on_boundary3(known, y, p) for y in found):
             continue
         starts -= 1
         barren += 1
@@ -1158,7 +1151,7 @@ def _merge_direct(known: KnownLayers, y: DirectNeuron, z: DirectNeuron) -> bool:
     for a, b in ((y, z), (z, y)):
         pts = np.array(b.points)
         ok = a.valid(known, pts)
-        if not all(on_direct(known, a, p) for p in pts[ok]):
+        if not all(on_boundary3(known, a, p) for p in pts[ok]):
             return False
         shared += int(ok.sum())
     if shared < 3:
