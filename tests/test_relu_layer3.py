@@ -72,6 +72,45 @@ def test_fit_neuron_recovers_a_layer3_row_and_the_layer2_signs(seed, sizes):
         assert np.all(np.sign(theta[:k] * theta[k:2 * k])[crossed] == np.sign(kappa)[crossed])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_fit_neuron_picks_the_layer3_vector_of_a_null_space_of_several(seed):
+    """Points of ``B_t`` from the part of the inputs where layer-1 neuron 0 is off (a neuron active on a
+    small region): the features there span fewer directions, the design leaves ``r > 1`` null
+    vectors, and ``|P_z| = |Q_z|`` on the crossed rows picks the true ``θ`` to 1e-9 wherever they are
+    as many as the unknowns (``r + d``); with fewer, no fit, and the reason."""
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 14, 4, 1), rng)
+    known, kappa = _known(net, rng)
+    k = len(kappa)
+    span, null = known.dependencies()
+    for t in range(2):
+        x = 3 * rng.normal(size=(60_000, 6))
+        x = x[x @ net.weights[0][0] + net.biases[0][0] < 0]  # a half-space: segments stay in it
+        v = net.preactivations(x)[2][:, t]
+        a, b = x[v < 0][rng.integers((v < 0).sum(), size=300)], x[v > 0][rng.integers((v > 0).sum(), size=300)]
+        for _ in range(80):
+            mid = (a + b) / 2
+            below = net.preactivations(mid)[2][:, t] < 0
+            a, b = np.where(below[:, None], mid, a), np.where(below[:, None], b, mid)
+        pts = list((a + b) / 2)
+        u = known.pre2(np.array(pts))
+        crossed = np.any(u > 0, axis=0) & np.any(u < 0, axis=0)
+        design = np.column_stack([np.abs(u[:, crossed]), u @ span, np.ones(len(u))])
+        sv = np.linalg.svd(design / np.linalg.norm(design, axis=0), compute_uv=False)
+        r = int(np.sum(sv <= 1e-9 * sv[0]))
+        assert r > 1, (seed, t, r)
+        theta, side, why = fit_neuron(known, pts)
+        if crossed.sum() < r + null.shape[1]:
+            assert theta is None and "null vectors" in why, (seed, t)
+            continue
+        assert theta is not None, (seed, t, why)
+        true = _theta(net, kappa, t)
+        true[k:2 * k] += np.where(crossed, 0.0, true[:k] * side)
+        cols = np.concatenate([crossed, np.ones(k + 1, dtype=bool)])
+        got, true = theta[cols], true[cols] / np.linalg.norm(true[cols])
+        assert min(np.abs(got - true).max(), np.abs(got + true).max()) <= 1e-9, (seed, t)
+
+
 def test_fit_neuron_rejects_a_layer2_boundary():
     """Points of a layer-2 boundary are not of the layer-3 form: no ``θ`` with ``|P_z| = |Q_z|``."""
     for seed in SEEDS:
@@ -215,6 +254,28 @@ def test_answered_misfit_marks_the_answers_a_missing_neuron_changes(seed):
     assert not np.any(bad & (term == 0.0)), seed
     assert np.all(bad[term > 1e-3 * np.abs(net(got)).max()]), seed
     assert bad.any(), seed
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_output_refit_keeps_a_missing_neurons_misfit_where_it_is(seed):
+    """The least-squares refit of the output layer over the kept answers: for a network lacking one
+    neuron it is refused, since it would spread the misfit of the answers that neuron changes over
+    every answer (and hide them from :func:`_answered_misfit`); for an exact network whose output
+    layer is off by 1e-9 it is kept and brings the output back to the rounding of the answers."""
+    import importlib
+
+    em = importlib.import_module("cnnmath.relu.extract")
+    rng = np.random.default_rng(seed)
+    net = random_relu_net((6, 8, 1), rng)
+    oracle = Oracle(net, 6)
+    oracle(3 * rng.normal(size=(4000, 6)))
+    keep = np.arange(8) != 3
+    hat = ReLUNet((net.weights[0][keep], net.weights[1][:, keep]), (net.biases[0][keep], net.biases[1]))
+    n_bad = lambda n: int(np.sum(em._answered_relative_errors(oracle, n)[1] > em.ANSWERED_TOL))  # noqa: E731
+    assert 0 < n_bad(em._refit_output(oracle, hat)) <= n_bad(hat) < 4000
+    off = ReLUNet(net.weights[:1] + (net.weights[1] * (1 + 1e-9),), net.biases)
+    x, y = oracle.answered()
+    assert np.max(np.abs(em._refit_output(oracle, off)(x) - y)) <= 1e-12 * np.abs(y).max() < np.max(np.abs(off(x) - y))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -658,7 +658,10 @@ def _refit_output(oracle: Oracle, net: ReLUNet) -> ReLUNet:
     """The output layer of ``net`` once more, by least squares over every answer the oracle kept
     (:meth:`Oracle.answered`; no new queries: the few hundred of
     :func:`~cnnmath.relu.output.final_layer` leave the recovered layers' errors unaveraged), kept
-    when it fits those answers at least as well (max abs error)."""
+    when it fits those answers at least as well (max abs error) and misfits no more of them by
+    over :data:`ANSWERED_TOL` (:func:`_answered_relative_errors`). A network that lacks a neuron
+    misfits the answers where that neuron changes state; a least squares over all answers would
+    spread that misfit over every answer and hide where it is (:func:`_answered_misfit`)."""
     x, y = oracle.answered()
     if len(x) <= 4 * (net.sizes[-2] + 1):
         return net
@@ -666,7 +669,9 @@ def _refit_output(oracle: Oracle, net: ReLUNet) -> ReLUNet:
     coef = np.linalg.lstsq(act, y, rcond=None)[0]
     if np.max(np.abs(act @ coef - y)) > np.max(np.abs(net(x) - y)):
         return net
-    return ReLUNet((*net.weights[:-1], coef[:-1].T), (*net.biases[:-1], coef[-1]))
+    refit = ReLUNet((*net.weights[:-1], coef[:-1].T), (*net.biases[:-1], coef[-1]))
+    n_bad = lambda n: int(np.sum(_answered_relative_errors(oracle, n)[1] > ANSWERED_TOL))  # noqa: E731
+    return net if n_bad(refit) > n_bad(net) else refit
 
 
 def _known_layers(first: FirstLayer, neurons: list[Layer2Neuron]) -> KnownLayers:
@@ -750,14 +755,15 @@ def _run3(ex: Extraction, oracle: Oracle, g: ScalarView, rng: np.random.Generato
             if ex.net is not None:
                 res = max(res, _validate(oracle, ex.net, rng, radius, n=n_check))
         probe = ex.net  # the network whose misfit of the answers aims the next lines
-        if res > out_tol and neurons3 and all(y.complete for y in neurons3):
+        if res > out_tol and any(y.complete for y in neurons3):
             # what the found neurons leave may be linear in the layer-2 activations on every input
             # seen: a layer-3 neuron that is never inactive, placed up to functional equivalence
+            # (with incomplete neurons left, only to aim the next lines)
             net, r, n_fold = _assemble3(oracle, known, neurons3, sigma, rng, radius, fold=True)
             if net is not None and n_fold:
                 r = max(r, _validate(oracle, net, rng, radius, n=n_check))
                 probe = net
-                if r <= out_tol:
+                if r <= out_tol and all(y.complete for y in neurons3):
                     ex.net, res, ex.always_active = net, r, n_fold
         ex.output_residual = res
         ex.queries["layer3"] = oracle.n_queries - q0

@@ -166,7 +166,7 @@ class Layer3Neuron:
         return self.complete
 
 
-def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e-7
+def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e-7, max_null: int = 6
                ) -> tuple[np.ndarray | None, np.ndarray, str]:
     """``θ = (Q, P, c)`` with ``G(p)·θ = 0`` on every exact point ``p`` of ``B_t`` (module docstring).
 
@@ -181,8 +181,12 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
     absorbs ``αᵀc``) and the ``α = Nβ`` is the unique one that gives ``|P_z| = |Q_z|`` on every
     crossed ``B_z``: ``d = dim β`` crossed rows with a well-conditioned ``N`` fix ``β`` for each of
     the ``2^d`` signs ``P_z = ±Q_z`` there, and exactly one choice must hold on the other crossed rows
-    (the layer-2 analogue of :func:`~cnnmath.relu.output.integer_signs`, per neuron). Returns
-    ``(θ, side, "")`` or ``(None, side, why)``.
+    (the layer-2 analogue of :func:`~cnnmath.relu.output.integer_signs`, per neuron).
+
+    Where the points of ``B_t`` span fewer directions than the features (a neuron active on a small
+    region, whose points keep some layer-1 neurons in one state, so that the ``û_z`` there are
+    linearly dependent) the null space has ``r > 1`` dimensions (at most ``max_null``):
+    ``|P_z| = |Q_z|`` then picks the one vector of it (:func:`_null_combination`). Returns ``(θ, side, "")`` or ``(None, side, why)``.
     """
     pts = np.array(points)
     u = known.pre2(pts)
@@ -196,11 +200,20 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
         return None, side, "too few points"
     scale = np.linalg.norm(design, axis=0) + 1e-300
     _, sv, vt = np.linalg.svd(design / scale, full_matrices=False)
-    if not sv[-1] <= 1e-6 * sv[-2]:
-        return None, side, "the points do not determine a layer-3 neuron"
-    fit = vt[-1] / scale
     n_c = int(crossed.sum())
     q = np.full(k, np.nan)
+    r = next((r for r in range(1, min(max_null, len(sv) - 1) + 1) if sv[-r] <= 1e-6 * sv[-r - 1]), 0)
+    if r > 1:  # the points span too few directions: the layer-3 form picks the vector
+        fit = _null_combination(vt[-r:].T / scale[:, None], crossed, span, null, known.c, rtol)
+        if fit is None:
+            return None, side, f"the points leave {r} null vectors and |P_z| = |Q_z| picks no one of them"
+        q[crossed] = fit[:n_c]
+        theta = np.concatenate([q, fit[n_c:]])
+        theta /= np.linalg.norm(theta[np.isfinite(theta)])
+        return theta, side, ""
+    if r == 0:
+        return None, side, "the points do not determine a layer-3 neuron"
+    fit = vt[-1] / scale
     q[crossed] = fit[:n_c]
     p = span @ fit[n_c:-1]
     c = fit[-1]
@@ -216,6 +229,43 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
     if np.max(np.abs(np.abs(pc) - np.abs(qc)), initial=0.0) > rtol * np.max(np.abs(qc), initial=1.0):
         return None, side, "not of the layer-3 form (|P_z| ≠ |Q_z|)"
     return theta, side, ""
+
+
+def _null_combination(basis: np.ndarray, crossed: np.ndarray, span: np.ndarray, null: np.ndarray,
+                      c2: np.ndarray, rtol: float, max_dim: int = 14) -> np.ndarray | None:
+    """The one ``θ = (Q_crossed, P, c)`` of :func:`fit_neuron` with ``|P_z| = |Q_z|`` on every
+    crossed row when its design leaves ``r`` null vectors (the columns of ``basis``, on the design's
+    columns ``[|û_crossed|, ûB, 1]``) and, when layer 2 is wider than layer 1, ``P`` is free along
+    the ``d`` columns of ``N`` too (``P = B·a_P + Nβ``, the constant ``c − βᵀNᵀc₂``), or None.
+
+    Each crossed row gives ``P_z − s_z Q_z = 0``, linear in the ``r + d`` unknowns ``w = (a, β)`` for a
+    sign ``s_z = ±1``; ``m = r + d − 1`` pivot rows (QR with column pivoting) fix ``w`` up to scale
+    for each of the ``2^m`` signs there, and exactly one choice must hold on every other crossed row
+    to ``rtol · max|Q|`` (None when ``m > max_dim``, when there are not ``m + 1`` crossed rows, or when
+    no choice or more than one holds)."""
+    from scipy.linalg import qr
+
+    n_c, r, d = int(crossed.sum()), basis.shape[1], null.shape[1]
+    m = r + d - 1
+    if m > max_dim or n_c < m + 1:
+        return None
+    mq = np.column_stack([basis[:n_c], np.zeros((n_c, d))])  # Q_crossed = mq·w
+    mp = np.column_stack([span @ basis[n_c:-1], null])  # P = mp·w (all k rows)
+    mc = np.concatenate([basis[-1], -(null.T @ c2)])  # c = mc·w
+    mpc = mp[crossed]
+    _, _, piv = qr(np.column_stack([mpc, mq]).T, pivoting=True, mode="economic")
+    rows = piv[:m]
+    signs = 1.0 - 2.0 * ((np.arange(2 ** m)[:, None] >> np.arange(m)) & 1)
+    system = mpc[rows][None] - signs[:, :, None] * mq[rows][None]  # (2^m, m, m + 1)
+    _, sv, vt = np.linalg.svd(system)
+    w = vt[:, -1]  # (2^m, m + 1)
+    qs, ps = w @ mq.T, w @ mpc.T
+    err = np.max(np.abs(np.abs(ps) - np.abs(qs)), axis=1) / (np.max(np.abs(qs), axis=1) + 1e-300)
+    ok = np.flatnonzero((err <= rtol) & (sv[:, -1] > 1e-6 * sv[:, 0]))
+    if len(ok) != 1:
+        return None
+    w = w[ok[0]]
+    return np.concatenate([mq @ w, mp @ w, [mc @ w]])
 
 
 def _dependent_part(q: np.ndarray, p: np.ndarray, null: np.ndarray, rtol: float,
