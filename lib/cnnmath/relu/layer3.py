@@ -22,7 +22,8 @@ boundary far away too (:func:`test_far3`, the layer-3 ``TestHyperplane``). :func
 runs it over a set of boundary points that no known layer explains.
 
 When layer 2 is wider than layer 1 the ``û_z`` are linearly dependent and ``P`` is fixed by
-``|P_z| = |Q_z|`` alone (:func:`fit_neuron`). A ``B_z`` that ``B_t`` was seen on one side of only is
+``|P_z| = |Q_z|`` alone (:func:`fit_neuron`); so is the vector, where the points of a neuron active
+on a small region span too few directions and leave several null vectors. A ``B_z`` that ``B_t`` was seen on one side of only is
 crossed where the two meet, a point computed with no query by linear programs over the regions
 of the known layers (:func:`cross_weight`). Once the layer-2 signs are known, each row is refitted
 with ``P_z = σ_z Q_z`` imposed (:func:`refit_signed`) over points that include some deep on the
@@ -232,7 +233,7 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
 
 
 def _null_combination(basis: np.ndarray, crossed: np.ndarray, span: np.ndarray, null: np.ndarray,
-                      c2: np.ndarray, rtol: float, max_dim: int = 14) -> np.ndarray | None:
+                      c2: np.ndarray, rtol: float, max_dim: int = 10) -> np.ndarray | None:
     """The one ``θ = (Q_crossed, P, c)`` of :func:`fit_neuron` with ``|P_z| = |Q_z|`` on every
     crossed row when its design leaves ``r`` null vectors (the columns of ``basis``, on the design's
     columns ``[|û_crossed|, ûB, 1]``) and, when layer 2 is wider than layer 1, ``P`` is free along
@@ -356,10 +357,17 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
     point of ``B_t ∩ B_z`` for an uncrossed ``B_z`` (``_seek_crossing``). Stops once
     :func:`fit_neuron` determines ``θ`` and either every known boundary was seen on both sides or
     ``patience`` steps added none, or after ``max_regions`` (default
-    ``12 n_2 + 20``) steps. None when ``p`` does not start a boundary. With ``direct`` the fit is
+    ``12 n_2 + 20``) steps. A null space of several vectors (:func:`fit_neuron`, a search over sign
+    patterns) is resolved only every fourth step that crossed no new boundary and at the end. None
+    when ``p`` does not start a boundary. With ``direct`` the fit is
     :func:`fit_direct` (a :class:`DirectNeuron`, no jumps: a layer-2 neuron is missing).
     """
-    fit = fit_direct if direct else fit_neuron
+    def fit(points: list[np.ndarray], several: bool) -> tuple[np.ndarray | None, np.ndarray, str]:
+        """The fit of the points; a null space of several vectors (a costly search) only if asked."""
+        if direct:
+            return fit_direct(known, points)
+        return fit_neuron(known, points) if several else fit_neuron(known, points, max_null=1)
+
     n_in, k = len(p), len(known.c)
     max_regions = max_regions or 12 * k + 20
     room = known.distance(p)
@@ -384,7 +392,7 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
     n_crossed = 0
     why = ""
     for _ in range(max_regions):
-        theta, side, why = fit(known, z.points)
+        theta, side, why = fit(z.points, stale % 4 == 3)
         pat = known.pattern(np.array(z.points))
         seen = np.any(pat, axis=0) & np.any(~pat, axis=0)  # boundaries with points on both sides
         crossed = int(seen.sum())
@@ -421,6 +429,10 @@ def trace_neuron(g: ScalarView, known: KnownLayers, p: np.ndarray, rng: np.rando
         z.points += pts
         visited.add(known.pattern(pts[0][None, :])[0].tobytes())
         misses = 0
+    if z.theta is None:
+        theta, side, why = fit(z.points, True)
+        if theta is not None:
+            z.theta, z.side = theta, side
     z.status = why or "no new layer-2 boundary reached"
     return z
 
