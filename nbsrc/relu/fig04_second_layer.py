@@ -272,8 +272,8 @@ claim(
 # same algorithm run on the features of the known layers 1 and 2: on exact boundary points a
 # layer-3 neuron is a linear combination of $|\hat u_z|$, $\hat u_z$ and 1, whose coefficients
 # also give the signs of layer 2. On the sweep's networks of widths 10–20 whole runs complete
-# and exact on most seeds, short of the 80 % aimed at (the claim above reads the record), and
-# the rest are flagged. A complete network is finally refined as a whole on the answers the
+# and exact on most seeds (the claim above compares the record's count with the 80 % aimed at),
+# and the rest are flagged. A complete network is finally refined as a whole on the answers the
 # oracle kept (Gauss–Newton, no new queries), which takes its parameters to the precision of
 # the answers wherever those answers determine them (the records' bits). A fourth hidden layer is reported, not extracted. The paper reports the
 # same kind of partial recovery for the second layer (its numbers could not be read here; none
