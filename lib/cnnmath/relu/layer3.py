@@ -187,7 +187,8 @@ def fit_neuron(known: KnownLayers, points: list[np.ndarray], *, rtol: float = 1e
     Where the points of ``B_t`` span fewer directions than the features (a neuron active on a small
     region, whose points keep some layer-1 neurons in one state, so that the ``û_z`` there are
     linearly dependent) the null space has ``r > 1`` dimensions (at most ``max_null``):
-    ``|P_z| = |Q_z|`` then picks the one vector of it (:func:`_null_combination`). Returns ``(θ, side, "")`` or ``(None, side, why)``.
+    ``|P_z| = |Q_z|`` then picks the one vector of it (``_null_combination``). Returns
+    ``(θ, side, "")`` or ``(None, side, why)``.
     """
     pts = np.array(points)
     u = known.pre2(pts)
